@@ -1,0 +1,29 @@
+"""All settings of a run in one object, read from COPYDESK_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPYDESK_")
+
+    input_dir: Path = Path("data/raw")
+    warehouse: Path = Path("data/warehouse.duckdb")
+    quality_dir: Path = Path("data/quality")  # GX Data Docs are built here
+    expectations_dir: Path = PROJECT_ROOT / "expectations"
+    rules_dirs: list[Path] = Field(default_factory=list)  # extra rule packs, after the shipped ones
+    batch_size: int = 200
+    max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are quarantined as too_large
+    # Files that are not articles; matched against the name relative to the input folder.
+    exclude: list[str] = Field(default_factory=lambda: [".*", "*/.*", "README*", "LICENSE*"])
+    # What happens to a paragraph an earlier article already carried: "keep" it in the body
+    # (recorded in published.paragraphs.first_article_id) or "cut" it (recorded as a removal).
+    cross_article_paragraphs: Literal["keep", "cut"] = "keep"
+    schedule_cron: str = "0 2 * * *"
