@@ -87,6 +87,7 @@ class CleanArticle:
     raw: RawArticle
     title: str | None
     paragraphs: tuple[str, ...]
+    positions: tuple[int, ...]  # each body paragraph's index in the article's paragraph split
     captions: tuple[str, ...]
     removals: tuple[Removal, ...]
     truncated: bool

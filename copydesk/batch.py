@@ -1,0 +1,79 @@
+"""One run's work split into batches: which files to read, and each batch read and cleaned."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from copydesk.boilerplate import RulePack
+from copydesk.clean import clean_batch
+from copydesk.ingest import FoundFile, file_sha256, read_articles
+from copydesk.records import InputFile
+from copydesk.warehouse import StagedBatch
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of `items` of `size` (the last may be shorter)."""
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, not {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFile:
+    """A file whose content the warehouse has not seen, with the version it becomes."""
+
+    found: FoundFile
+    file: InputFile
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The files a run will read and how many it skips as already ingested."""
+
+    to_read: tuple[PlannedFile, ...]
+    unchanged: int
+
+    @property
+    def seen(self) -> int:
+        return len(self.to_read) + self.unchanged
+
+
+def plan_files(found: Sequence[FoundFile], known: Mapping[str, tuple[str, int]]) -> Plan:
+    """New and changed files to read; a path whose content hash is known is skipped."""
+    to_read, unchanged = [], 0
+    for f in found:
+        sha = file_sha256(f.path)
+        last_sha, last_version = known.get(f.source_file, (None, 0))
+        if sha == last_sha:
+            unchanged += 1
+            continue
+        to_read.append(PlannedFile(f, InputFile(f.source_file, f.size_bytes, sha, last_version + 1)))
+    log.info("%s files: %s to read, %s unchanged", len(found), len(to_read), unchanged)
+    return Plan(tuple(to_read), unchanged)
+
+
+def prepare_batch(
+    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int, first_seq: int
+) -> StagedBatch:
+    """The files of one batch read, decoded, extracted and cleaned, with every rejection."""
+    documents, rejected = [], []
+    for planned in files:
+        read = read_articles(planned.found, planned.file.version, max_bytes)
+        documents.extend(read.kept)
+        rejected.extend(read.rejected)
+    cleaned = clean_batch(documents, packs)
+    rejected.extend(cleaned.rejected)
+    return StagedBatch(
+        files=[p.file for p in files],
+        documents=documents,
+        articles=cleaned.kept,
+        rejected=rejected,
+        first_seq=first_seq,
+    )

@@ -1,0 +1,124 @@
+"""Boilerplate rule packs: data files of patterns grouped by reason, and matching them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from copydesk.records import check_reason
+
+log = logging.getLogger(__name__)
+
+SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
+DEFAULT_MAX_CHARS = 300  # a longer paragraph is body text even if it quotes a boilerplate phrase
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One pattern that marks a paragraph as boilerplate of a given reason."""
+
+    id: str  # "<pack>/<rule>", the rule id a removal records
+    reason: str
+    regex: re.Pattern[str]
+    whole: bool = False
+    max_chars: int = DEFAULT_MAX_CHARS
+    top_only: bool = False
+    also_next: int = 0
+    truncates: bool = False
+
+    def matches(self, text: str, index: int) -> bool:
+        """Whether this rule marks the paragraph `text` at `index` in its article."""
+        if len(text) > self.max_chars or (self.top_only and index > 1):
+            return False
+        found = self.regex.fullmatch(text) if self.whole else self.regex.search(text)
+        return found is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    """Rules for all sites (no domains, no markers) or for one site."""
+
+    id: str
+    rules: tuple[Rule, ...]
+    site_name: str | None = None
+    domains: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+
+    @property
+    def is_generic(self) -> bool:
+        return not self.domains and not self.markers
+
+    def applies_to(self, url: str | None, text: str) -> bool:
+        """Whether the pack is for the site of this url, or its marker is in the text."""
+        if self.is_generic:
+            return True
+        host = (urlsplit(url).hostname or "") if url else ""
+        if any(host == d or host.endswith("." + d) for d in self.domains):
+            return True
+        return any(m in text for m in self.markers)
+
+
+def parse_pack(data: dict, origin: str) -> RulePack:
+    """A RulePack from the parsed TOML of a rule file; `origin` names it in errors."""
+    try:
+        head = data["pack"]
+        pack_id = head["id"]
+        rules = []
+        for raw in data.get("rules", []):
+            flags = 0 if raw.get("case_sensitive") else re.IGNORECASE
+            rules.append(
+                Rule(
+                    id=f"{pack_id}/{raw['id']}",
+                    reason=check_reason(raw["reason"]),
+                    regex=re.compile(raw["pattern"], flags),
+                    whole=raw.get("whole", False),
+                    max_chars=raw.get("max_chars", DEFAULT_MAX_CHARS),
+                    top_only=raw.get("position", "any") == "top",
+                    also_next=raw.get("also_next", 0),
+                    truncates=raw.get("truncates", False),
+                )
+            )
+    except (KeyError, ValueError, re.error) as exc:
+        raise ValueError(f"bad rule pack {origin}: {type(exc).__name__}: {exc}") from exc
+    ids = [r.id for r in rules]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"bad rule pack {origin}: duplicate rule ids")
+    return RulePack(
+        id=pack_id,
+        rules=tuple(rules),
+        site_name=head.get("site_name"),
+        domains=tuple(head.get("domains", ())),
+        markers=tuple(head.get("markers", ())),
+    )
+
+
+def load_rule_packs(extra_dirs: Iterable[Path] = ()) -> tuple[RulePack, ...]:
+    """The shipped rule packs, then every *.toml pack in `extra_dirs`."""
+    files = sorted(SHIPPED_RULES_DIR.glob("*.toml"))
+    for folder in extra_dirs:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"rules folder not found: {folder}")
+        files.extend(sorted(folder.glob("*.toml")))
+    packs = []
+    for path in files:
+        with path.open("rb") as f:
+            packs.append(parse_pack(tomllib.load(f), str(path)))
+    pack_ids = [p.id for p in packs]
+    if len(pack_ids) != len(set(pack_ids)):
+        raise ValueError(f"two rule packs share an id: {pack_ids}")
+    log.debug("loaded %s rule packs", len(packs))
+    return tuple(packs)
+
+
+def rules_for(packs: Sequence[RulePack], url: str | None, text: str) -> tuple[tuple[Rule, ...], str | None]:
+    """The rules that apply to one article, site packs first, and the site name they give."""
+    site_packs = [p for p in packs if not p.is_generic and p.applies_to(url, text)]
+    generic = [p for p in packs if p.is_generic]
+    site_name = next((p.site_name for p in site_packs if p.site_name), None)
+    rules = tuple(r for p in site_packs + generic for r in p.rules)
+    return rules, site_name

@@ -1,0 +1,241 @@
+"""The text cleaner: one pass over plain text or extracted HTML text, every removal explained."""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ftfy
+
+from copydesk.boilerplate import Rule, RulePack, rules_for
+from copydesk.dedup import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
+from copydesk.extract import ExtractError, extract_html
+from copydesk.language import detect_language
+from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
+
+log = logging.getLogger(__name__)
+
+# Byte sequences of UTF-8 text decoded as cp1252 or Latin-1 ("â€™", "Ã©", "Â "): only text
+# that shows one goes through ftfy's repair, which is slow and not needed otherwise.
+_MOJIBAKE_HINT = re.compile("[ÂÃâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SPACES = dict.fromkeys(map(ord, "\t\u00a0\u2007\u202f\u3000\x0b\x0c"), " ")
+_RUNS_OF_SPACES = re.compile(r" {2,}")
+# "Ukraine.In a video call": a sentence end glued to the next sentence by a lost space.
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[“\"‘]?[A-Z][a-z])")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_SENTENCE_BREAK = re.compile(r"[.!?][”\"’']? +[“\"‘]?[A-Z]")
+_TRAILING_CLOSERS = "”\"’')]"
+
+CAPTION = "caption"
+SECTION_LABEL = "section_label"
+TITLE = "title"
+
+
+def fix_unicode(text: str) -> str:
+    """The text with mojibake repaired, NFC form, one kind of newline and single spaces."""
+    if _MOJIBAKE_HINT.search(text):
+        text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False)
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_SPACES)
+    return _RUNS_OF_SPACES.sub(" ", text)
+
+
+def split_glued_sentences(paragraph: str) -> str:
+    """The paragraph with a space put back where one sentence runs into the next."""
+    return _GLUED_SENTENCE.sub(" ", paragraph)
+
+
+def is_hard_wrapped(lines: Sequence[str]) -> bool:
+    """Whether the text's lines look wrapped at a fixed width, not one paragraph per line."""
+    lengths = [len(line) for line in lines if line.strip()]
+    if len(lengths) < 6:
+        return False
+    # Wrapped text never has a line much longer than its width, and most lines fill it.
+    return max(lengths) <= 100 and statistics.median(lengths) >= 45
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of a text: each non-empty line, or each blank-line block if lines are wrapped."""
+    lines = [line.strip() for line in text.split("\n")]
+    if not is_hard_wrapped(lines):
+        return [line for line in lines if line]
+    paragraphs, block = [], []
+    for line in lines + [""]:
+        if line:
+            block.append(line)
+        elif block:
+            paragraphs.append(" ".join(block))
+            block = []
+    return paragraphs
+
+
+def strip_markdown(paragraph: str) -> str:
+    """A Markdown paragraph as plain text: no heading marks, emphasis or link targets."""
+    paragraph = _MARKDOWN_HEADING.sub("", paragraph)
+    paragraph = _MARKDOWN_LINK.sub(r"\1", paragraph)
+    return _MARKDOWN_EMPHASIS.sub(r"\2", paragraph)
+
+
+def looks_like_headline(paragraph: str) -> bool:
+    """Whether a paragraph reads as a headline: short, one phrase, no closing full stop."""
+    words = paragraph.split()
+    if not 2 <= len(words) <= 30 or len(paragraph) > 220:
+        return False
+    if paragraph.lower().startswith("by "):  # a byline
+        return False
+    last = paragraph.rstrip(_TRAILING_CLOSERS)[-1:]
+    return last not in ".,;:!" and not _SENTENCE_BREAK.search(paragraph)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanText:
+    """What the cleaner made of one text: title, body, captions and what it removed."""
+
+    title: str | None
+    paragraphs: tuple[str, ...]
+    positions: tuple[int, ...]  # each body paragraph's index in the split, as in removals
+    captions: tuple[str, ...]
+    removals: tuple[Removal, ...]
+    truncated: bool
+
+
+def clean_text(
+    text: str, rules: Sequence[Rule], known_title: str | None = None, markdown: bool = False
+) -> CleanText:
+    """The cleaned body of one article; `known_title` comes from HTML or feed metadata."""
+    paras = split_paragraphs(fix_unicode(text))
+    if markdown:
+        first_is_heading = bool(paras) and paras[0].startswith("#")
+        paras = [strip_markdown(p) for p in paras]
+    labels: list[tuple[str, str] | None] = [None] * len(paras)
+    boilerplate = [r for r in rules if r.reason not in (CAPTION, SECTION_LABEL)]
+    captions = [r for r in rules if r.reason == CAPTION]
+    labels_at_top = [r for r in rules if r.reason == SECTION_LABEL]
+
+    # The top: an optional section label, then a headline if there really is one.
+    start = 0
+    if len(paras) > 1:
+        rule = _first_match(labels_at_top, paras[0], 0)
+        if rule:
+            labels[0], start = (rule.reason, rule.id), 1
+    title = known_title
+    if start < len(paras):
+        top = paras[start]
+        if known_title is not None:
+            if normalize_for_hash(top) == normalize_for_hash(known_title):
+                labels[start] = (TITLE, "")
+        elif (markdown and start == 0 and first_is_heading) or (
+            start + 1 < len(paras)
+            and looks_like_headline(top)
+            and not _first_match(rules, top, start)
+        ):
+            title, labels[start] = top, (TITLE, "")
+
+    # Boilerplate rules, then repeats among what is left, then captions among the rest.
+    truncated = False
+    follow: tuple[tuple[str, str], int] | None = None
+    for i, para in enumerate(paras):
+        if labels[i] is not None:
+            continue
+        if follow:
+            labels[i], left = follow[0], follow[1] - 1
+            follow = (follow[0], left) if left else None
+            continue
+        rule = _first_match(boilerplate, para, i)
+        if rule:
+            labels[i] = (rule.reason, rule.id)
+            truncated = truncated or rule.truncates
+            follow = ((rule.reason, rule.id), rule.also_next) if rule.also_next else None
+    open_idx = [i for i, label in enumerate(labels) if label is None]
+    for j in find_repeats([paras[i] for i in open_idx]):
+        labels[open_idx[j]] = ("duplicate_exact", WITHIN_ARTICLE_RULE)
+    for i, para in enumerate(paras):
+        if labels[i] is None:
+            rule = _first_match(captions, para, i)
+            if rule:
+                labels[i] = (rule.reason, rule.id)
+
+    positions = tuple(i for i, label in enumerate(labels) if label is None)
+    body = tuple(split_glued_sentences(paras[i]) for i in positions)
+    removals = tuple(
+        Removal(position=i, text=p, reason=label[0], rule_id=label[1])
+        for i, (p, label) in enumerate(zip(paras, labels))
+        if label is not None and label[0] != TITLE
+    )
+    return CleanText(
+        title=title,
+        paragraphs=body,
+        positions=positions,
+        captions=tuple(r.text for r in removals if r.reason == CAPTION),
+        removals=removals,
+        truncated=truncated,
+    )
+
+
+def _first_match(rules: Sequence[Rule], text: str, index: int) -> Rule | None:
+    return next((r for r in rules if r.matches(text, index)), None)
+
+
+def clean_article(raw: RawArticle, packs: Sequence[RulePack]) -> CleanArticle:
+    """One raw article extracted (if HTML) and cleaned; raises ExtractError for an empty page."""
+    text, title, url, authors, date, site = raw.content, raw.title, raw.url, None, raw.published, None
+    if raw.format == "html":
+        page = extract_html(raw.content, url=raw.url)
+        text, title, url = page.text, raw.title or page.title, raw.url or page.url
+        authors, date, site = page.author, raw.published or page.date, page.site_name
+    rules, pack_site = rules_for(packs, url, text)
+    markdown = raw.source_file.lower().endswith(".md")
+    cleaned = clean_text(text, rules, known_title=title, markdown=markdown)
+    return CleanArticle(
+        raw=raw,
+        title=fix_unicode(cleaned.title).strip() if cleaned.title else None,
+        paragraphs=cleaned.paragraphs,
+        positions=cleaned.positions,
+        captions=cleaned.captions,
+        removals=cleaned.removals,
+        truncated=cleaned.truncated,
+        language=detect_language("\n".join(cleaned.paragraphs)),
+        authors=authors,
+        published_at=date,
+        url=url,
+        source=raw.source or site or pack_site,
+    )
+
+
+def clean_batch(batch: Sequence[RawArticle], packs: Sequence[RulePack]) -> StepResult[CleanArticle]:
+    """Cleaned articles of a batch; pages with no text and all-boilerplate articles rejected."""
+    result: StepResult[CleanArticle] = StepResult.start("clean", received=len(batch))
+    for raw in batch:
+        try:
+            article = clean_article(raw, packs)
+        except ExtractError as exc:
+            log.debug("extraction failed on %s: %s", raw.source_file, exc)
+            result.reject(_reject(raw, "extract_failed", str(exc)))
+            continue
+        if not article.paragraphs:
+            reasons = sorted({r.reason for r in article.removals})
+            detail = f"nothing left after cleaning (removed: {', '.join(reasons) or 'nothing'})"
+            result.reject(_reject(raw, "empty", detail))
+        else:
+            result.keep(article)
+    result.check_balance()
+    return result
+
+
+def _reject(raw: RawArticle, reason: str, detail: str) -> Rejected:
+    return Rejected(
+        source_file=raw.source_file,
+        item=raw.item,
+        step="clean",
+        reason=reason,
+        detail=detail,
+        article_id=raw.article_id,
+        original_text=raw.content,
+    )

@@ -1,0 +1,43 @@
+"""Exact duplicates: normalized paragraph keys and hashes, and repeats within one article."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import xxhash
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+WITHIN_ARTICLE_RULE = "dedup/within-article"
+
+
+def normalize_for_hash(text: str) -> str:
+    """The text case-folded, NFKC-normalized, with punctuation and spacing reduced to one space."""
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def text_hash(text: str) -> str:
+    """A 64-bit hex digest of the normalized text; equal for paragraphs that differ only in form."""
+    return xxhash.xxh3_64_hexdigest(normalize_for_hash(text))
+
+
+def body_hash(paragraphs: Sequence[str]) -> str:
+    """A digest of the whole normalized body, equal for articles with the same text."""
+    return xxhash.xxh3_64_hexdigest("\n".join(normalize_for_hash(p) for p in paragraphs))
+
+
+def find_repeats(paragraphs: Sequence[str]) -> list[int]:
+    """Indexes of paragraphs whose normalized text already appeared earlier in the sequence."""
+    seen: set[str] = set()
+    repeats = []
+    for i, para in enumerate(paragraphs):
+        key = normalize_for_hash(para)
+        if not key:
+            continue
+        if key in seen:
+            repeats.append(i)
+        else:
+            seen.add(key)
+    return repeats

@@ -1,0 +1,233 @@
+"""DuckDB I/O: layers raw -> staging -> audit -> published, written as write-audit-publish."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from copydesk.dedup import body_hash, text_hash
+from copydesk.records import CleanArticle, InputFile, RawArticle, Rejected
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# Built in this order into schema audit, each from its SQL file: the batch as it would publish.
+AUDIT_RELATIONS = (
+    "intermediate/int_article_duplicates",
+    "intermediate/int_paragraph_first_seen",
+    "marts/paragraphs",
+    "marts/removals",
+    "marts/articles",
+)
+PUBLISHED_TABLES = ("articles", "paragraphs", "removals", "quarantine")
+
+
+def read_sql(name: str) -> str:
+    """The text of sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file, closed on exit; the schema exists when writable."""
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"warehouse not found: {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(read_sql("schema"))
+        yield con
+    finally:
+        con.close()
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, input_dir: Path) -> None:
+    """Empty the staging tables and record the run as running."""
+    con.execute(read_sql("staging/stg_tables"))
+    con.execute(
+        "insert into audit.runs (run_id, started_at, status, input_dir) "
+        "values (?, now(), 'running', ?)",
+        [run_id, str(input_dir)],
+    )
+
+
+def known_versions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
+    """The latest (sha256, version) of every file path the warehouse has ingested."""
+    rows = con.execute(
+        "select source_file, arg_max(sha256, version), max(version) from raw.files group by 1"
+    ).fetchall()
+    return {path: (sha, version) for path, sha, version in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBatch:
+    """Everything one batch produced, ready to be loaded into staging."""
+
+    files: Sequence[InputFile]
+    documents: Sequence[RawArticle]
+    articles: Sequence[CleanArticle]
+    rejected: Sequence[Rejected]
+    first_seq: int  # position of the batch's first article in the run's order
+
+
+def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch) -> None:
+    """Append one batch to the staging tables, through Arrow."""
+    _append(con, "staging.files", [
+        {"source_file": f.source_file, "version": f.version, "sha256": f.sha256,
+         "size_bytes": f.size_bytes} for f in batch.files])
+    _append(con, "staging.documents", [
+        {"article_id": d.article_id, "version": d.version, "source_file": d.source_file,
+         "item": d.item, "format": d.format, "encoding": d.encoding, "content": d.content,
+         "url": d.url, "source": d.source, "title": d.title, "published": d.published}
+        for d in batch.documents])
+    _append(con, "staging.articles", [
+        {"article_id": a.raw.article_id, "source_file": a.raw.source_file, "item": a.raw.item,
+         "version": a.raw.version, "seq": batch.first_seq + n, "source": a.source, "url": a.url,
+         "title": a.title, "authors": a.authors, "published_at": a.published_at,
+         "language": a.language, "captions": list(a.captions), "truncated": a.truncated,
+         "body_hash": body_hash(a.paragraphs)}
+        for n, a in enumerate(batch.articles)])
+    _append(con, "staging.paragraphs", [
+        {"article_id": a.raw.article_id, "position": pos, "paragraph_text": text,
+         "paragraph_hash": text_hash(text)}
+        for a in batch.articles for pos, text in zip(a.positions, a.paragraphs)])
+    _append(con, "staging.removals", [
+        {"article_id": a.raw.article_id, "position": r.position, "removed_text": r.text,
+         "reason": r.reason, "rule_id": r.rule_id}
+        for a in batch.articles for r in a.removals])
+    versions = {f.source_file: f.version for f in batch.files}
+    _append(con, "staging.quarantine", [
+        {"source_file": r.source_file, "item": r.item, "article_id": r.article_id,
+         "version": versions[r.source_file], "step": r.step, "reason": r.reason,
+         "detail": r.detail, "original_text": r.original_text}
+        for r in batch.rejected])
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
+    arrow = pa.Table.from_pylist(rows).select(columns)  # noqa: F841 - read by DuckDB by name
+    con.execute(f"insert into {table} select * from arrow")
+
+
+def build_audit(con: duckdb.DuckDBPyConnection, run_id: str, cut_repeated: bool) -> None:
+    """Materialize the batch as it would publish, into schema audit, from the sql/ files."""
+    params = {"run_id": run_id, "cut": cut_repeated}
+    for name in AUDIT_RELATIONS:
+        sql = read_sql(name)
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        table = "audit." + name.rsplit("/", 1)[1]
+        con.execute(f"create or replace table {table} as {sql}", used)
+
+
+def audit_articles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The audit batch of articles as a DataFrame, for validation."""
+    return con.sql("select * from audit.articles order by article_id").df()
+
+
+def quarantine_articles(
+    con: duckdb.DuckDBPyConnection, failures: Mapping[str, tuple[str, str]]
+) -> None:
+    """Move articles out of the audit batch into staging quarantine: id -> (reason, detail)."""
+    if not failures:
+        return
+    failed = pa.table({  # noqa: F841 - read by DuckDB by name
+        "article_id": list(failures),
+        "reason": [reason for reason, _ in failures.values()],
+        "detail": [detail for _, detail in failures.values()],
+    })
+    con.execute("""
+        insert into staging.quarantine
+        select d.source_file, d.item, d.article_id, d.version, 'validate', f.reason, f.detail,
+               d.content
+        from failed f join staging.documents d using (article_id)
+    """)
+    for table in ("paragraphs", "removals", "articles"):
+        con.execute(f"delete from audit.{table} where article_id in (select article_id from failed)")
+
+
+def record_validations(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """Store the outcome of every expectation of a run."""
+    _append(con, "audit.validations", rows)
+
+
+def run_counts(con: duckdb.DuckDBPyConnection) -> dict:
+    """Counts of the audit batch: what would publish, and every item's one outcome."""
+    one = con.execute("""
+        select
+            (select count(*) from staging.files) as files_ingested,
+            (select count(*) from (
+                select source_file, item from staging.documents
+                union select source_file, item from staging.quarantine)) as articles_read,
+            (select count(*) from audit.articles where duplicate_of is null) as published,
+            (select count(*) from audit.articles where duplicate_of is not null) as duplicates,
+            (select count(*) from staging.quarantine) as quarantined,
+            (select count(*) from audit.removals) as removed_spans
+    """).fetchone()
+    names = ("files_ingested", "articles_read", "published", "duplicates", "quarantined",
+             "removed_spans")
+    counts = dict(zip(names, one))
+    counts["quarantine_by_reason"] = dict(con.execute(
+        "select reason, count(*)::integer from staging.quarantine group by 1 order by 1").fetchall())
+    counts["removals_by_reason"] = dict(con.execute(
+        "select reason, count(*)::integer from audit.removals group by 1 order by 1").fetchall())
+    return counts
+
+
+def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Replace the published rows of every file this run ingested with the audit batch, at once."""
+    con.execute("begin transaction")
+    try:
+        con.execute("""
+            create or replace temp table replaced as
+            select article_id from published.articles
+            where source_file in (select source_file from staging.files)
+        """)
+        for table in ("paragraphs", "removals", "articles"):
+            con.execute(f"delete from published.{table} where article_id in (select * from replaced)")
+        con.execute("delete from published.quarantine "
+                    "where source_file in (select source_file from staging.files)")
+        con.execute("insert into published.articles select * from audit.articles")
+        con.execute("insert into published.paragraphs select article_id, position, "
+                    "paragraph_text, paragraph_hash, first_article_id, $run_id from audit.paragraphs",
+                    {"run_id": run_id})
+        con.execute("insert into published.removals select *, $run_id from audit.removals",
+                    {"run_id": run_id})
+        con.execute("insert into published.quarantine select *, $run_id from staging.quarantine",
+                    {"run_id": run_id})
+        con.execute("insert into raw.files select source_file, version, sha256, size_bytes, "
+                    "$run_id, now() from staging.files", {"run_id": run_id})
+        con.execute("insert into raw.documents select *, $run_id from staging.documents",
+                    {"run_id": run_id})
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: Mapping[str, object]
+) -> None:
+    """Record how a run ended, with its counts and any failed expectations."""
+    columns = ("files_seen", "files_unchanged", "files_ingested", "articles_read", "published",
+               "duplicates", "quarantined", "removed_spans", "quarantine_by_reason",
+               "removals_by_reason", "failed_expectations")
+    sets = ", ".join(f"{c} = ${c}" for c in columns)
+    values = {c: summary.get(c) for c in columns}
+    for c in ("quarantine_by_reason", "removals_by_reason"):
+        values[c] = json.dumps(values[c]) if values[c] is not None else None
+    con.execute(
+        f"update audit.runs set status = $status, finished_at = now(), {sets} "
+        "where run_id = $run_id",
+        {**values, "status": status, "run_id": run_id},
+    )

@@ -1,0 +1,114 @@
+"""The Prefect flow: scan -> read and clean in batches -> stage -> audit -> validate -> publish."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from copydesk import quality, warehouse
+from copydesk.batch import Plan, PlannedFile, batched, plan_files, prepare_batch
+from copydesk.boilerplate import RulePack, load_rule_packs
+from copydesk.ingest import find_input_files
+from copydesk.settings import Settings
+from copydesk.summary import RunSummary, article_failures
+
+
+class PublishBlocked(RuntimeError):
+    """Critical expectations failed: nothing was published."""
+
+
+@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def scan_inputs(input_dir: Path, warehouse_path: Path, exclude: Sequence[str]) -> Plan:
+    with warehouse.connect(warehouse_path) as con:
+        known = warehouse.known_versions(con)
+    return plan_files(find_input_files(input_dir, exclude), known)
+
+
+@task(cache_policy=NO_CACHE)
+def read_and_clean(
+    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int, first_seq: int
+) -> warehouse.StagedBatch:
+    return prepare_batch(files, packs, max_bytes, first_seq)
+
+
+@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def stage_batch(warehouse_path: Path, batch: warehouse.StagedBatch) -> None:
+    with warehouse.connect(warehouse_path) as con:
+        warehouse.stage_batch(con, batch)
+
+
+@task(cache_policy=NO_CACHE)
+def audit_and_validate(
+    warehouse_path: Path, run_id: str, cfg: Settings
+) -> quality.ValidationReport:
+    """Build the audit batch, validate it, and move articles that fail a check to quarantine."""
+    with warehouse.connect(warehouse_path) as con:
+        warehouse.build_audit(con, run_id, cut_repeated=cfg.cross_article_paragraphs == "cut")
+        report = quality.validate_frame(
+            warehouse.audit_articles(con),
+            cfg.expectations_dir / "articles.json",
+            docs_dir=cfg.quality_dir,
+        )
+        warehouse.record_validations(con, report.rows(run_id))
+        if report.passed_critical:
+            warehouse.quarantine_articles(con, article_failures(report))
+    return report
+
+
+@task(cache_policy=NO_CACHE)
+def publish(warehouse_path: Path, run_id: str, summary: RunSummary) -> None:
+    with warehouse.connect(warehouse_path) as con:
+        warehouse.publish(con, run_id)
+        warehouse.finish_run(con, run_id, "published", summary.as_row())
+
+
+@flow(name="publish-articles", log_prints=False)
+def publish_articles(
+    input_dir: Path | None = None,
+    warehouse_path: Path | None = None,
+    batch_size: int | None = None,
+) -> RunSummary:
+    """Publish every new or changed article under `input_dir`; returns the run summary."""
+    overrides = {"input_dir": input_dir, "warehouse": warehouse_path, "batch_size": batch_size}
+    cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    log = get_run_logger()
+    run_id = str(flow_run.id)
+    packs = load_rule_packs(cfg.rules_dirs)
+
+    with warehouse.connect(cfg.warehouse) as con:
+        warehouse.start_run(con, run_id, cfg.input_dir)
+    plan = scan_inputs(cfg.input_dir, cfg.warehouse, cfg.exclude)
+    log.info("%s files found: %s new or changed, %s unchanged",
+             plan.seen, len(plan.to_read), plan.unchanged)
+
+    seq = 0
+    for n, files in enumerate(batched(plan.to_read, cfg.batch_size), start=1):
+        batch = read_and_clean(files, packs, cfg.max_file_bytes, seq)
+        stage_batch(cfg.warehouse, batch)
+        seq += len(batch.articles)
+        log.info("batch %d: %d files, %d articles cleaned, %d rejected",
+                 n, len(files), len(batch.articles), len(batch.rejected))
+
+    report = audit_and_validate(cfg.warehouse, run_id, cfg)
+    with warehouse.connect(cfg.warehouse) as con:
+        summary = RunSummary.from_counts(run_id, plan, warehouse.run_counts(con), report)
+        if not report.passed_critical:
+            warehouse.finish_run(con, run_id, "blocked", summary.as_row())
+    if not report.passed_critical:
+        message = "publishing blocked by critical expectations:\n" + "\n".join(
+            f"- {o.expectation} on {o.column}: {o.detail}" for o in report.critical_failures)
+        log.error(message)
+        raise PublishBlocked(message)
+
+    summary.check_balance()
+    publish(cfg.warehouse, run_id, summary)
+    create_table_artifact(key="run-summary", table=summary.table_rows(),
+                          description=f"copydesk run {run_id}")
+    create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
+    log.info("published: %s", summary.one_line())
+    return summary

@@ -1,0 +1,40 @@
+-- one row per staged paragraph, with the earliest article that carried the same text:
+-- a published article first, else the first article of this run
+with staged as (
+    select * from staging.paragraphs
+),
+
+articles as (
+    select article_id, seq from staging.articles
+),
+
+earlier as (
+    -- a re-processed article does not count as an earlier carrier of its own text
+    select paragraph_hash, min(first_article_id) as first_article_id
+    from published.paragraphs
+    where article_id not in (select article_id from articles)
+    group by paragraph_hash
+),
+
+first_in_run as (
+    select
+        staged.*,
+        first_value(staged.article_id) over (
+            partition by staged.paragraph_hash order by articles.seq, staged.position
+        ) as first_in_run_id
+    from staged
+    join articles using (article_id)
+),
+
+final as (
+    select
+        first_in_run.article_id,
+        first_in_run.position,
+        first_in_run.paragraph_text,
+        first_in_run.paragraph_hash,
+        coalesce(earlier.first_article_id, first_in_run.first_in_run_id) as first_article_id
+    from first_in_run
+    left join earlier using (paragraph_hash)
+)
+
+select * from final

@@ -1,0 +1,119 @@
+-- The warehouse layers. raw: every input file and document as read, append-only.
+-- staging: what this run cleaned, replaced by each run. audit: the batch about to be
+-- published and the checks run on it. published: what users query.
+
+create schema if not exists raw;
+create schema if not exists staging;
+create schema if not exists audit;
+create schema if not exists published;
+
+create table if not exists raw.files (
+    source_file varchar not null,   -- path relative to the input folder
+    version integer not null,       -- 1 for the first content seen at this path, +1 per change
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    run_id varchar not null,        -- the run that first saw this version
+    seen_at timestamp not null,
+    primary key (source_file, version)
+);
+
+create table if not exists raw.documents (
+    article_id varchar not null,
+    version integer not null,
+    source_file varchar not null,
+    item integer not null,          -- line of a .jsonl feed, 0 for a whole file
+    format varchar not null,        -- text or html
+    encoding varchar not null,
+    content varchar not null,       -- the decoded input, before any cleaning
+    url varchar,
+    source varchar,
+    title varchar,
+    published varchar,
+    run_id varchar not null,
+    primary key (article_id, version)
+);
+
+create table if not exists audit.runs (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    status varchar not null,        -- running, published, blocked
+    input_dir varchar not null,
+    files_seen integer,
+    files_unchanged integer,
+    files_ingested integer,
+    articles_read integer,
+    published integer,
+    duplicates integer,
+    quarantined integer,
+    removed_spans integer,
+    quarantine_by_reason json,
+    removals_by_reason json,
+    failed_expectations varchar[]
+);
+
+create table if not exists audit.validations (
+    run_id varchar not null,
+    suite varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    severity varchar not null,
+    reason varchar,
+    success boolean not null,
+    unexpected_count integer not null,
+    detail varchar
+);
+
+create or replace view published.runs as
+select * from audit.runs where status = 'published';
+
+create table if not exists published.articles (
+    article_id varchar primary key,
+    source_file varchar not null,
+    item integer not null,
+    version integer not null,
+    source varchar,
+    url varchar,
+    title varchar,
+    authors varchar,
+    published_at timestamp,
+    language varchar,
+    body varchar not null,          -- paragraphs separated by a blank line
+    captions varchar[] not null,
+    word_count integer not null,
+    truncated boolean not null,
+    duplicate_of varchar,           -- the article_id of the published copy of the same body
+    body_hash varchar not null,
+    run_id varchar not null
+);
+
+create table if not exists published.paragraphs (
+    article_id varchar not null,
+    position integer not null,      -- index in the article's paragraph split, as in removals
+    paragraph_text varchar not null,
+    paragraph_hash varchar not null,
+    first_article_id varchar not null,  -- the earliest article that carried this paragraph
+    run_id varchar not null,
+    primary key (article_id, position)
+);
+
+create table if not exists published.removals (
+    article_id varchar not null,
+    position integer not null,
+    removed_text varchar not null,
+    reason varchar not null,
+    rule_id varchar not null,
+    run_id varchar not null
+);
+
+create table if not exists published.quarantine (
+    source_file varchar not null,
+    item integer not null,
+    article_id varchar,
+    version integer not null,
+    step varchar not null,
+    reason varchar not null,
+    detail varchar not null,
+    original_text varchar,
+    run_id varchar not null
+);

@@ -1,0 +1,53 @@
+-- What one run has cleaned, loaded batch by batch; replaced at the start of each run.
+
+create or replace table staging.files (
+    source_file varchar not null,
+    version integer not null,
+    sha256 varchar not null,
+    size_bytes bigint not null
+);
+
+create or replace table staging.documents as select * exclude (run_id) from raw.documents limit 0;
+
+create or replace table staging.articles (
+    article_id varchar not null,
+    source_file varchar not null,
+    item integer not null,
+    version integer not null,
+    seq integer not null,           -- order the run saw it in: earlier is canonical
+    source varchar,
+    url varchar,
+    title varchar,
+    authors varchar,
+    published_at varchar,
+    language varchar,
+    captions varchar[] not null,
+    truncated boolean not null,
+    body_hash varchar not null
+);
+
+create or replace table staging.paragraphs (
+    article_id varchar not null,
+    position integer not null,
+    paragraph_text varchar not null,
+    paragraph_hash varchar not null
+);
+
+create or replace table staging.removals (
+    article_id varchar not null,
+    position integer not null,
+    removed_text varchar not null,
+    reason varchar not null,
+    rule_id varchar not null
+);
+
+create or replace table staging.quarantine (
+    source_file varchar not null,
+    item integer not null,
+    article_id varchar,
+    version integer not null,
+    step varchar not null,
+    reason varchar not null,
+    detail varchar not null,
+    original_text varchar
+);
