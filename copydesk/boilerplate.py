@@ -27,13 +27,16 @@ class Rule:
     regex: re.Pattern[str]
     whole: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
-    top_only: bool = False
+    max_position: int | None = None
     also_next: int = 0
+    then_headlines: bool = False
     truncates: bool = False
 
     def matches(self, text: str, index: int) -> bool:
         """Whether this rule marks the paragraph `text` at `index` in its article."""
-        if len(text) > self.max_chars or (self.top_only and index > 1):
+        if len(text) > self.max_chars:
+            return False
+        if self.max_position is not None and index > self.max_position:
             return False
         found = self.regex.fullmatch(text) if self.whole else self.regex.search(text)
         return found is not None
@@ -78,8 +81,9 @@ def parse_pack(data: dict, origin: str) -> RulePack:
                     regex=re.compile(raw["pattern"], flags),
                     whole=raw.get("whole", False),
                     max_chars=raw.get("max_chars", DEFAULT_MAX_CHARS),
-                    top_only=raw.get("position", "any") == "top",
+                    max_position=raw.get("max_position"),
                     also_next=raw.get("also_next", 0),
+                    then_headlines=raw.get("then_headlines", False),
                     truncates=raw.get("truncates", False),
                 )
             )

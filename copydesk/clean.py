@@ -28,12 +28,18 @@ _RUNS_OF_SPACES = re.compile(r" {2,}")
 # "Ukraine.In a video call": a sentence end glued to the next sentence by a lost space.
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[“\"‘]?[A-Z][a-z])")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(\S.*?\S|\S)\1")
+_MARKDOWN_RULE = re.compile(r"^(?:[-*_] ?){3,}$")
+_BYLINE_PREFIX = re.compile(r"^[*_]*by\s+", re.IGNORECASE)
+_BYLINE_SEPARATOR = re.compile(r"\s*[|,·•–—]\s*")
 _SENTENCE_BREAK = re.compile(r"[.!?][”\"’']? +[“\"‘]?[A-Z]")
 _TRAILING_CLOSERS = "”\"’')]"
+_ABBREVIATION_END = re.compile(r"\b(?:[A-Za-z]\.){2,}$")
 
 CAPTION = "caption"
+BYLINE = "byline"
 SECTION_LABEL = "section_label"
 TITLE = "title"
 
@@ -77,10 +83,19 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def strip_markdown(paragraph: str) -> str:
-    """A Markdown paragraph as plain text: no heading marks, emphasis or link targets."""
-    paragraph = _MARKDOWN_HEADING.sub("", paragraph)
+    """A Markdown paragraph as plain text: no heading marks, images, emphasis, link targets
+    or horizontal rules (markup, like the tags of an HTML page, is not text to explain)."""
+    if _MARKDOWN_RULE.match(paragraph):
+        return ""
+    paragraph = _MARKDOWN_IMAGE.sub("", _MARKDOWN_HEADING.sub("", paragraph))
     paragraph = _MARKDOWN_LINK.sub(r"\1", paragraph)
-    return _MARKDOWN_EMPHASIS.sub(r"\2", paragraph)
+    return _MARKDOWN_EMPHASIS.sub(r"\2", paragraph).strip()
+
+
+def authors_from_byline(byline: str) -> str | None:
+    """The name in a byline: "By Dana Whitlock | March 3, 2026" -> "Dana Whitlock"."""
+    name = _BYLINE_SEPARATOR.split(_BYLINE_PREFIX.sub("", byline.strip("*_ ")), maxsplit=1)[0]
+    return name.strip() or None
 
 
 def looks_like_headline(paragraph: str) -> bool:
@@ -90,8 +105,10 @@ def looks_like_headline(paragraph: str) -> bool:
         return False
     if paragraph.lower().startswith("by "):  # a byline
         return False
-    last = paragraph.rstrip(_TRAILING_CLOSERS)[-1:]
-    return last not in ".,;:!" and not _SENTENCE_BREAK.search(paragraph)
+    ending = paragraph.rstrip(_TRAILING_CLOSERS)
+    if _ABBREVIATION_END.search(ending):  # "... to 8:45 a.m." ends a headline, not a sentence
+        ending = ending[:-1]
+    return ending[-1:] not in ".,;:!" and not _SENTENCE_BREAK.search(paragraph)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +121,7 @@ class CleanText:
     captions: tuple[str, ...]
     removals: tuple[Removal, ...]
     truncated: bool
+    byline_authors: str | None = None
 
 
 def clean_text(
@@ -113,7 +131,7 @@ def clean_text(
     paras = split_paragraphs(fix_unicode(text))
     if markdown:
         first_is_heading = bool(paras) and paras[0].startswith("#")
-        paras = [strip_markdown(p) for p in paras]
+        paras = [p for p in map(strip_markdown, paras) if p]
     labels: list[tuple[str, str] | None] = [None] * len(paras)
     boilerplate = [r for r in rules if r.reason not in (CAPTION, SECTION_LABEL)]
     captions = [r for r in rules if r.reason == CAPTION]
@@ -129,8 +147,12 @@ def clean_text(
     if start < len(paras):
         top = paras[start]
         if known_title is not None:
-            if normalize_for_hash(top) == normalize_for_hash(known_title):
-                labels[start] = (TITLE, "")
+            # Pages repeat their headline near the top of the text, under a kicker or two.
+            key = normalize_for_hash(known_title)
+            for i in range(start, min(start + 3, len(paras))):
+                if normalize_for_hash(paras[i]) == key:
+                    labels[i] = (TITLE, "")
+                    break
         elif (markdown and start == 0 and first_is_heading) or (
             start + 1 < len(paras)
             and looks_like_headline(top)
@@ -140,7 +162,8 @@ def clean_text(
 
     # Boilerplate rules, then repeats among what is left, then captions among the rest.
     truncated = False
-    follow: tuple[tuple[str, str], int] | None = None
+    follow: tuple[tuple[str, str], int] | None = None  # label and how many paragraphs it takes
+    headlines_after: tuple[str, str] | None = None  # label of a teaser list still going on
     for i, para in enumerate(paras):
         if labels[i] is not None:
             continue
@@ -148,11 +171,16 @@ def clean_text(
             labels[i], left = follow[0], follow[1] - 1
             follow = (follow[0], left) if left else None
             continue
+        if headlines_after and looks_like_headline(para):
+            labels[i] = headlines_after
+            continue
+        headlines_after = None
         rule = _first_match(boilerplate, para, i)
         if rule:
             labels[i] = (rule.reason, rule.id)
             truncated = truncated or rule.truncates
             follow = ((rule.reason, rule.id), rule.also_next) if rule.also_next else None
+            headlines_after = (rule.reason, rule.id) if rule.then_headlines else None
     open_idx = [i for i, label in enumerate(labels) if label is None]
     for j in find_repeats([paras[i] for i in open_idx]):
         labels[open_idx[j]] = ("duplicate_exact", WITHIN_ARTICLE_RULE)
@@ -169,6 +197,7 @@ def clean_text(
         for i, (p, label) in enumerate(zip(paras, labels))
         if label is not None and label[0] != TITLE
     )
+    byline = next((r.text for r in removals if r.reason == BYLINE), None)
     return CleanText(
         title=title,
         paragraphs=body,
@@ -176,6 +205,7 @@ def clean_text(
         captions=tuple(r.text for r in removals if r.reason == CAPTION),
         removals=removals,
         truncated=truncated,
+        byline_authors=authors_from_byline(byline) if byline else None,
     )
 
 
@@ -202,7 +232,7 @@ def clean_article(raw: RawArticle, packs: Sequence[RulePack]) -> CleanArticle:
         removals=cleaned.removals,
         truncated=cleaned.truncated,
         language=detect_language("\n".join(cleaned.paragraphs)),
-        authors=authors,
+        authors=authors or cleaned.byline_authors,
         published_at=date,
         url=url,
         source=raw.source or site or pack_site,

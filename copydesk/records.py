@@ -18,6 +18,7 @@ REASONS = frozenset(
         "author_bio",
         "promo",
         "section_label",
+        "byline",
         "caption",
         "duplicate_exact",
         "duplicate_near",

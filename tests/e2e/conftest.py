@@ -1,0 +1,47 @@
+"""One Prefect test server for the whole e2e session, and inputs copied into tmp folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import flows  # noqa: F401 - sets Prefect and GX defaults before prefect is imported
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = REPO.parent / "shared" / "seeds"
+SAMPLE = REPO / "data" / "raw"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """The seed articles (not their README or gold labels) in a fresh folder."""
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds not found: the seed articles live beside the repository")
+    target = tmp_path / "input" / "seeds"
+    target.mkdir(parents=True)
+    for path in SEEDS.glob("*.txt"):
+        shutil.copy(path, target / path.name)
+    return target.parent
+
+
+def published_state(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every published table, sorted, to compare two states exactly."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            table: sorted(con.execute(f"select * from published.{table}").fetchall(), key=repr)
+            for table in ("articles", "paragraphs", "removals", "quarantine", "runs")
+        }
+    finally:
+        con.close()

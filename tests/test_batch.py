@@ -1,0 +1,163 @@
+"""Planning a run's files and preparing one batch: every file and article accounted for."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from copydesk.batch import PlannedFile, batched, plan_files, prepare_batch
+from copydesk.ingest import file_sha256, find_input_files
+from copydesk.records import InputFile
+
+HEADLINE = "Council Approves Two New Bus Lines"
+B1 = "The council met on Tuesday evening to debate the new budget for public transport in the city."
+B2 = "Members agreed to fund two more bus lines serving the northern districts from next spring."
+
+
+def write(root: Path, rel: str, data: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
+
+
+# --- batched
+
+
+@pytest.mark.parametrize(
+    ("items", "size", "batches"),
+    [
+        ([1, 2, 3, 4, 5], 2, [[1, 2], [3, 4], [5]]),
+        ([1, 2, 3, 4], 2, [[1, 2], [3, 4]]),
+        ([1, 2, 3], 10, [[1, 2, 3]]),
+        ([1, 2, 3], 1, [[1], [2], [3]]),
+        ([], 3, []),
+    ],
+)
+def test_batched(items, size, batches):
+    assert list(batched(items, size)) == batches
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_batched_rejects_size_below_one(size):
+    with pytest.raises(ValueError, match="batch size must be at least 1"):
+        list(batched([1, 2], size))
+
+
+# --- plan_files
+
+
+def test_plan_files_versions_new_changed_and_skips_unchanged(tmp_path):
+    write(tmp_path, "changed.txt", "new content")
+    write(tmp_path, "new.txt", "brand new")
+    same = write(tmp_path, "same.txt", "as before")
+    found = find_input_files(tmp_path)
+    known = {
+        "same.txt": (file_sha256(same), 3),
+        "changed.txt": ("0" * 64, 2),
+        "gone.txt": ("1" * 64, 1),  # known but no longer on disk: not the planner's concern
+    }
+    plan = plan_files(found, known)
+
+    assert plan.unchanged == 1
+    assert plan.seen == 3
+    assert [p.file for p in plan.to_read] == [
+        InputFile("changed.txt", 11, file_sha256(tmp_path / "changed.txt"), 3),
+        InputFile("new.txt", 9, file_sha256(tmp_path / "new.txt"), 1),
+    ]
+    assert [p.found.source_file for p in plan.to_read] == ["changed.txt", "new.txt"]
+
+
+def test_plan_files_with_nothing_known_reads_everything_as_version_1(tmp_path):
+    write(tmp_path, "a.txt", "a")
+    write(tmp_path, "b/c.txt", "c")
+    plan = plan_files(find_input_files(tmp_path), {})
+    assert [(p.file.source_file, p.file.version) for p in plan.to_read] == [
+        ("a.txt", 1), ("b/c.txt", 1)]
+    assert plan.unchanged == 0
+
+
+# --- prepare_batch
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    root = tmp_path / "input"
+    write(root, "good.txt", "\n\n".join([HEADLINE, B1, B2, "Read More"]))
+    write(root, "boilerplate.txt", "Read More\n\nLeave a Reply\n\nAdvertisement")
+    write(root, "empty.txt", "")
+    write(root, "picture.txt", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    write(root, "slides.pptx", b"PK\x03\x04")
+    write(root, "page.html", "<html><head><title>Nothing</title></head><body></body></html>")
+    write(root, "feed.jsonl", "\n".join([
+        json.dumps({"text": f"{B1}\n{B2}", "title": "Feed Story One"}),
+        "{broken",
+        json.dumps({"text": f"{B2}\n{B1}", "title": "Feed Story Two", "url": "https://x.org/2"}),
+    ]))
+    return root
+
+
+def test_prepare_batch_accounts_for_every_file_and_article(inputs, packs):
+    plan = plan_files(find_input_files(inputs), {})
+    staged = prepare_batch(plan.to_read, packs, max_bytes=10_000, first_seq=40)
+
+    assert staged.first_seq == 40
+    assert [f.source_file for f in staged.files] == [
+        "boilerplate.txt", "empty.txt", "feed.jsonl", "good.txt", "page.html", "picture.txt",
+        "slides.pptx"]
+    assert sorted((d.source_file, d.item) for d in staged.documents) == [
+        ("boilerplate.txt", 0), ("feed.jsonl", 1), ("feed.jsonl", 3), ("good.txt", 0),
+        ("page.html", 0)]
+    assert sorted((a.raw.source_file, a.raw.item) for a in staged.articles) == [
+        ("feed.jsonl", 1), ("feed.jsonl", 3), ("good.txt", 0)]
+    assert sorted((r.source_file, r.item, r.step, r.reason) for r in staged.rejected) == [
+        ("boilerplate.txt", 0, "clean", "empty"),
+        ("empty.txt", 0, "ingest", "empty"),
+        ("feed.jsonl", 2, "ingest", "malformed"),
+        ("page.html", 0, "clean", "extract_failed"),
+        ("picture.txt", 0, "ingest", "binary"),
+        ("slides.pptx", 0, "ingest", "unsupported_format"),
+    ]
+    # The balance: every document is cleaned or rejected by clean; every file gave something.
+    cleaned_away = [r for r in staged.rejected if r.step == "clean"]
+    assert len(staged.articles) + len(cleaned_away) == len(staged.documents)
+    accounted = {d.source_file for d in staged.documents} | {r.source_file for r in staged.rejected}
+    assert accounted == {f.source_file for f in staged.files}
+
+    good = next(a for a in staged.articles if a.raw.source_file == "good.txt")
+    assert good.title == HEADLINE
+    assert good.paragraphs == (B1, B2)
+    feed_two = next(a for a in staged.articles if a.raw.item == 3)
+    assert (feed_two.title, feed_two.url, feed_two.paragraphs) == (
+        "Feed Story Two", "https://x.org/2", (B2, B1))
+
+
+def test_prepare_batch_rejects_large_files_and_carries_versions(inputs, packs):
+    known = {"good.txt": ("0" * 64, 4)}
+    planned = [p for p in plan_files(find_input_files(inputs), known).to_read
+               if p.file.source_file in {"good.txt", "feed.jsonl"}]
+    staged = prepare_batch(planned, packs, max_bytes=100, first_seq=0)
+    assert staged.documents == []
+    assert staged.articles == []
+    assert sorted((r.source_file, r.reason) for r in staged.rejected) == [
+        ("feed.jsonl", "too_large"), ("good.txt", "too_large")]
+    assert {f.source_file: f.version for f in staged.files} == {"good.txt": 5, "feed.jsonl": 1}
+
+
+def test_prepare_batch_of_no_files(packs):
+    staged = prepare_batch([], packs, max_bytes=100, first_seq=0)
+    assert (list(staged.files), staged.documents, staged.articles, staged.rejected) == (
+        [], [], [], [])
+
+
+def test_prepare_batch_documents_carry_the_planned_version(inputs, packs):
+    plan = plan_files(find_input_files(inputs), {"feed.jsonl": ("0" * 64, 6)})
+    planned: list[PlannedFile] = [p for p in plan.to_read if p.file.source_file == "feed.jsonl"]
+    staged = prepare_batch(planned, packs, max_bytes=10_000, first_seq=0)
+    assert Counter(d.version for d in staged.documents) == {7: 2}

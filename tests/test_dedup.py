@@ -1,0 +1,83 @@
+"""Exact duplicates: normalized keys and hashes, and repeats within one article."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from copydesk.dedup import body_hash, find_repeats, normalize_for_hash, text_hash
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Hello, World!", "hello world"),
+        ("  The   mayor\tsaid —  “yes”. ", "the mayor said yes"),
+        ("snake_case and kebab-case", "snake case and kebab case"),
+        ("STRASSE", "strasse"),
+        ("Straße", "strasse"),  # casefold, not lower
+        ("ﬁnance", "finance"),  # NFKC ligature
+        ("ＡＢＣ １２３", "abc 123"),  # NFKC full width
+        ("price\u00a0rise", "price rise"),
+        ("café", "café"),
+        ("...!?", ""),
+    ],
+)
+def test_normalize_for_hash(text, key):
+    assert normalize_for_hash(text) == key
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The Mayor said yes.", "the mayor said yes"),
+        ("The mayor said “yes”!", "The mayor said \"yes\"."),
+        ("price\u00a0rise of 5%", "price rise of 5"),
+        ("cafe\u0301 owners", "CAFÉ OWNERS"),  # combining accent vs precomposed
+        ("ﬁnal ＲＥＳＵＬＴ", "final result"),
+        ("a  b\tc\nd", "a b c d"),
+    ],
+)
+def test_text_hash_equal_for_same_text_in_other_form(a, b):
+    assert text_hash(a) == text_hash(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The mayor said yes.", "The mayor said no."),
+        ("cafe owners", "café owners"),
+        ("5 buses", "6 buses"),
+        ("ab", "a b"),
+    ],
+)
+def test_text_hash_differs_for_different_text(a, b):
+    assert text_hash(a) != text_hash(b)
+
+
+def test_text_hash_is_16_hex_digits():
+    assert re.fullmatch(r"[0-9a-f]{16}", text_hash("The mayor said yes."))
+
+
+def test_body_hash_is_order_sensitive_and_form_insensitive():
+    body = ["First paragraph.", "Second paragraph."]
+    assert body_hash(body) == body_hash(["FIRST paragraph", "second\u00a0paragraph!"])
+    assert body_hash(body) != body_hash(list(reversed(body)))
+    assert body_hash(body) != body_hash(body[:1])
+    assert body_hash(["a b"]) != body_hash(["a", "b"])  # paragraph breaks count
+    assert body_hash(body) == body_hash(tuple(body))
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "repeats"),
+    [
+        ([], []),
+        (["One.", "Two.", "Three."], []),
+        (["One.", "Two.", "one", "TWO!", "One."], [2, 3, 4]),
+        (["", "—", "...", "—", ""], []),  # nothing to compare once normalized
+        (["Photo", "Body text.", "photo"], [2]),
+    ],
+)
+def test_find_repeats(paragraphs, repeats):
+    assert find_repeats(paragraphs) == repeats
