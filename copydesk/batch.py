@@ -54,7 +54,9 @@ def plan_files(found: Sequence[FoundFile], known: Mapping[str, tuple[str, int]])
         if sha == last_sha:
             unchanged += 1
             continue
-        to_read.append(PlannedFile(f, InputFile(f.source_file, f.size_bytes, sha, last_version + 1)))
+        to_read.append(
+            PlannedFile(f, InputFile(f.source_file, f.size_bytes, sha, last_version + 1))
+        )
     log.info("%s files: %s to read, %s unchanged", len(found), len(to_read), unchanged)
     return Plan(tuple(to_read), unchanged)
 

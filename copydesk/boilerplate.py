@@ -74,6 +74,8 @@ def parse_pack(data: dict, origin: str) -> RulePack:
         rules = []
         for raw in data.get("rules", []):
             flags = 0 if raw.get("case_sensitive") else re.IGNORECASE
+            if not isinstance(raw["pattern"], str) or not raw["pattern"]:
+                raise ValueError(f"rule {raw.get('id')!r}: pattern must be a non-empty string")
             rules.append(
                 Rule(
                     id=f"{pack_id}/{raw['id']}",
@@ -92,6 +94,10 @@ def parse_pack(data: dict, origin: str) -> RulePack:
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise ValueError(f"bad rule pack {origin}: duplicate rule ids")
+    for key in ("domains", "markers"):
+        value = head.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(f"bad rule pack {origin}: {key} must be a list of strings")
     return RulePack(
         id=pack_id,
         rules=tuple(rules),
@@ -119,7 +125,9 @@ def load_rule_packs(extra_dirs: Iterable[Path] = ()) -> tuple[RulePack, ...]:
     return tuple(packs)
 
 
-def rules_for(packs: Sequence[RulePack], url: str | None, text: str) -> tuple[tuple[Rule, ...], str | None]:
+def rules_for(
+    packs: Sequence[RulePack], url: str | None, text: str
+) -> tuple[tuple[Rule, ...], str | None]:
     """The rules that apply to one article, site packs first, and the site name they give."""
     site_packs = [p for p in packs if not p.is_generic and p.applies_to(url, text)]
     generic = [p for p in packs if p.is_generic]

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 # Byte sequences of UTF-8 text decoded as cp1252 or Latin-1 ("â€™", "Ã©", "Â "): only text
 # that shows one goes through ftfy's repair, which is slow and not needed otherwise.
-_MOJIBAKE_HINT = re.compile("[ÂÃâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+_MOJIBAKE_HINT = re.compile(
+    "[ÂÃâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = dict.fromkeys(map(ord, "\t\u00a0\u2007\u202f\u3000\x0b\x0c"), " ")
 _RUNS_OF_SPACES = re.compile(r" {2,}")
@@ -60,11 +62,15 @@ def split_glued_sentences(paragraph: str) -> str:
 
 def is_hard_wrapped(lines: Sequence[str]) -> bool:
     """Whether the text's lines look wrapped at a fixed width, not one paragraph per line."""
-    lengths = [len(line) for line in lines if line.strip()]
-    if len(lengths) < 6:
-        return False
-    # Wrapped text never has a line much longer than its width, and most lines fill it.
-    return max(lengths) <= 100 and statistics.median(lengths) >= 45
+    lengths = [len(line) for line in lines if line]
+    blank_lines = len(lines) - len(lengths)
+    if len(lengths) < 6 or blank_lines == 0:
+        return False  # without blank lines there is no way to tell paragraphs apart
+    # Wrapped text never has a line much longer than its width, most lines fill it, and
+    # its blank-line blocks hold several lines each.
+    return (
+        max(lengths) <= 100 and statistics.median(lengths) >= 45 and len(lengths) >= 2 * blank_lines
+    )
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -194,7 +200,7 @@ def clean_text(
     body = tuple(split_glued_sentences(paras[i]) for i in positions)
     removals = tuple(
         Removal(position=i, text=p, reason=label[0], rule_id=label[1])
-        for i, (p, label) in enumerate(zip(paras, labels))
+        for i, (p, label) in enumerate(zip(paras, labels, strict=True))
         if label is not None and label[0] != TITLE
     )
     byline = next((r.text for r in removals if r.reason == BYLINE), None)
@@ -215,11 +221,17 @@ def _first_match(rules: Sequence[Rule], text: str, index: int) -> Rule | None:
 
 def clean_article(raw: RawArticle, packs: Sequence[RulePack]) -> CleanArticle:
     """One raw article extracted (if HTML) and cleaned; raises ExtractError for an empty page."""
-    text, title, url, authors, date, site = raw.content, raw.title, raw.url, None, raw.published, None
+    text, title, url, date = raw.content, raw.title, raw.url, raw.published
+    authors = site = host = None
     if raw.format == "html":
         page = extract_html(raw.content, url=raw.url)
         text, title, url = page.text, raw.title or page.title, raw.url or page.url
-        authors, date, site = page.author, raw.published or page.date, page.site_name
+        authors, date, site, host = (
+            page.author,
+            raw.published or page.date,
+            page.site_name,
+            page.hostname,
+        )
     rules, pack_site = rules_for(packs, url, text)
     markdown = raw.source_file.lower().endswith(".md")
     cleaned = clean_text(text, rules, known_title=title, markdown=markdown)
@@ -235,7 +247,7 @@ def clean_article(raw: RawArticle, packs: Sequence[RulePack]) -> CleanArticle:
         authors=authors or cleaned.byline_authors,
         published_at=date,
         url=url,
-        source=raw.source or site or pack_site,
+        source=raw.source or site or pack_site or host,
     )
 
 

@@ -20,6 +20,7 @@ class Extracted:
     author: str | None
     date: str | None
     site_name: str | None
+    hostname: str | None
     url: str | None
 
 
@@ -38,6 +39,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         title=doc.title or None,
         author=doc.author or None,
         date=doc.date or None,
-        site_name=doc.sitename or doc.hostname or None,
+        site_name=doc.sitename or None,
+        hostname=doc.hostname or None,
         url=doc.url or url,
     )

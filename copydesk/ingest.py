@@ -40,6 +40,7 @@ _MAGIC = {
     b"\x7fELF": "executable",
 }
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_READ_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"}
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_CONTROL_SHARE = 0.01  # decoded text with more control characters than this is not text
 MAX_NON_ASCII_SHARE = 0.3  # Western text decoded as cp1252 is mostly ASCII letters
@@ -103,7 +104,9 @@ def decode_bytes(data: bytes, html: bool = False) -> tuple[str, str]:
         raise DecodeError("binary", "binary file (NUL bytes and no UTF-16/32 byte-order mark)")
     candidates = ["utf-8"]
     if html and (declared := _META_CHARSET.search(data[:4096])):
-        candidates.insert(0, declared.group(1).decode("ascii").lower())
+        name = declared.group(1).decode("ascii").lower()
+        # Browsers read a page declared Latin-1 or ASCII as windows-1252 (WHATWG Encoding).
+        candidates.insert(0, "cp1252" if name in _READ_AS_CP1252 else name)
     candidates.append("cp1252")
     for encoding in candidates:
         try:
@@ -169,12 +172,17 @@ def read_articles(found: FoundFile, version: int, max_bytes: int) -> StepResult[
         )
 
     if suffix not in SUPPORTED_SUFFIXES:
-        reject("unsupported_format", f"unsupported file type {suffix or '(none)'}; "
-               f"copydesk reads {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+        reject(
+            "unsupported_format",
+            f"unsupported file type {suffix or '(none)'}; "
+            f"copydesk reads {', '.join(sorted(SUPPORTED_SUFFIXES))}",
+        )
         return result
     if found.size_bytes > max_bytes:
-        reject("too_large", f"{found.size_bytes} bytes, over the limit of {max_bytes} "
-               "(setting max_file_bytes)")
+        reject(
+            "too_large",
+            f"{found.size_bytes} bytes, over the limit of {max_bytes} (setting max_file_bytes)",
+        )
         return result
     data = found.path.read_bytes()
     try:
@@ -190,7 +198,8 @@ def read_articles(found: FoundFile, version: int, max_bytes: int) -> StepResult[
     elif suffix in HTML_SUFFIXES:
         keep(0, "html", text, encoding)
     else:
-        for line_no, line in enumerate(text.splitlines(), start=1):
+        # Only "\n" ends a record: splitlines() would also break on U+2028 inside a string.
+        for line_no, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

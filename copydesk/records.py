@@ -148,8 +148,12 @@ class StepResult(Generic[T]):
     def counts(self) -> dict[str, int]:
         """Kept, rejected and rejected-by-reason counts of this step."""
         by_reason = Counter(r.reason for r in self.rejected)
-        return {"received": self.received, "kept": len(self.kept),
-                "rejected": len(self.rejected), **{f"rejected.{k}": v for k, v in by_reason.items()}}
+        return {
+            "received": self.received,
+            "kept": len(self.kept),
+            "rejected": len(self.rejected),
+            **{f"rejected.{k}": v for k, v in by_reason.items()},
+        }
 
 
 def count_reasons(items: Iterable[Removal | Rejected]) -> dict[str, int]:

@@ -26,11 +26,18 @@ class RunSummary:
     failed_expectations: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_counts(cls, run_id: str, plan: Plan, counts: dict, report: ValidationReport) -> RunSummary:
+    def from_counts(
+        cls, run_id: str, plan: Plan, counts: dict, report: ValidationReport
+    ) -> RunSummary:
         """The summary of a run from its plan, the warehouse counts and the validation report."""
         failed = [f"{o.expectation}({o.column})" for o in report.outcomes if not o.success]
-        return cls(run_id=run_id, files_seen=plan.seen, files_unchanged=plan.unchanged,
-                   failed_expectations=failed, **counts)
+        return cls(
+            run_id=run_id,
+            files_seen=plan.seen,
+            files_unchanged=plan.unchanged,
+            failed_expectations=failed,
+            **counts,
+        )
 
     @property
     def balanced(self) -> bool:
@@ -50,24 +57,32 @@ class RunSummary:
 
     def table_rows(self) -> list[dict]:
         """One row per count, for a Prefect table artifact."""
-        rows = [{"what": k, "count": v} for k, v in asdict(self).items()
-                if isinstance(v, int)]
-        rows += [{"what": f"quarantined: {k}", "count": v}
-                 for k, v in self.quarantine_by_reason.items()]
+        rows = [{"what": k, "count": v} for k, v in asdict(self).items() if isinstance(v, int)]
+        rows += [
+            {"what": f"quarantined: {k}", "count": v} for k, v in self.quarantine_by_reason.items()
+        ]
         rows += [{"what": f"removed: {k}", "count": v} for k, v in self.removals_by_reason.items()]
         return rows
 
     def one_line(self) -> str:
         """The headline counts on one line."""
-        return (f"{self.files_seen} files ({self.files_unchanged} unchanged); "
-                f"{self.articles_read} articles read = {self.published} published + "
-                f"{self.duplicates} duplicates + {self.quarantined} quarantined; "
-                f"{self.removed_spans} spans removed")
+        return (
+            f"{self.files_seen} files ({self.files_unchanged} unchanged); "
+            f"{self.articles_read} articles read = {self.published} published + "
+            f"{self.duplicates} duplicates + {self.quarantined} quarantined; "
+            f"{self.removed_spans} spans removed"
+        )
 
     def markdown(self) -> str:
         """The summary as a Markdown report."""
-        lines = [f"# copydesk run `{self.run_id}`", "", self.one_line(), "",
-                 "| what | count |", "|---|---|"]
+        lines = [
+            f"# copydesk run `{self.run_id}`",
+            "",
+            self.one_line(),
+            "",
+            "| what | count |",
+            "|---|---|",
+        ]
         lines += [f"| {r['what']} | {r['count']} |" for r in self.table_rows()]
         check = "balanced" if self.balanced else "NOT balanced"
         lines += ["", f"Every article read is published, a duplicate or quarantined: {check}."]

@@ -81,43 +81,118 @@ class StagedBatch:
 
 def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch) -> None:
     """Append one batch to the staging tables, through Arrow."""
-    _append(con, "staging.files", [
-        {"source_file": f.source_file, "version": f.version, "sha256": f.sha256,
-         "size_bytes": f.size_bytes} for f in batch.files])
-    _append(con, "staging.documents", [
-        {"article_id": d.article_id, "version": d.version, "source_file": d.source_file,
-         "item": d.item, "format": d.format, "encoding": d.encoding, "content": d.content,
-         "url": d.url, "source": d.source, "title": d.title, "published": d.published}
-        for d in batch.documents])
-    _append(con, "staging.articles", [
-        {"article_id": a.raw.article_id, "source_file": a.raw.source_file, "item": a.raw.item,
-         "version": a.raw.version, "seq": batch.first_seq + n, "source": a.source, "url": a.url,
-         "title": a.title, "authors": a.authors, "published_at": a.published_at,
-         "language": a.language, "captions": list(a.captions), "truncated": a.truncated,
-         "body_hash": body_hash(a.paragraphs)}
-        for n, a in enumerate(batch.articles)])
-    _append(con, "staging.paragraphs", [
-        {"article_id": a.raw.article_id, "position": pos, "paragraph_text": text,
-         "paragraph_hash": text_hash(text)}
-        for a in batch.articles for pos, text in zip(a.positions, a.paragraphs)])
-    _append(con, "staging.removals", [
-        {"article_id": a.raw.article_id, "position": r.position, "removed_text": r.text,
-         "reason": r.reason, "rule_id": r.rule_id}
-        for a in batch.articles for r in a.removals])
+    _append(
+        con,
+        "staging.files",
+        [
+            {
+                "source_file": f.source_file,
+                "version": f.version,
+                "sha256": f.sha256,
+                "size_bytes": f.size_bytes,
+            }
+            for f in batch.files
+        ],
+    )
+    _append(
+        con,
+        "staging.documents",
+        [
+            {
+                "article_id": d.article_id,
+                "version": d.version,
+                "source_file": d.source_file,
+                "item": d.item,
+                "format": d.format,
+                "encoding": d.encoding,
+                "content": d.content,
+                "url": d.url,
+                "source": d.source,
+                "title": d.title,
+                "published": d.published,
+            }
+            for d in batch.documents
+        ],
+    )
+    _append(
+        con,
+        "staging.articles",
+        [
+            {
+                "article_id": a.raw.article_id,
+                "source_file": a.raw.source_file,
+                "item": a.raw.item,
+                "version": a.raw.version,
+                "seq": batch.first_seq + n,
+                "source": a.source,
+                "url": a.url,
+                "title": a.title,
+                "authors": a.authors,
+                "published_at": a.published_at,
+                "language": a.language,
+                "captions": list(a.captions),
+                "truncated": a.truncated,
+                "body_hash": body_hash(a.paragraphs),
+            }
+            for n, a in enumerate(batch.articles)
+        ],
+    )
+    _append(
+        con,
+        "staging.paragraphs",
+        [
+            {
+                "article_id": a.raw.article_id,
+                "position": pos,
+                "paragraph_text": text,
+                "paragraph_hash": text_hash(text),
+            }
+            for a in batch.articles
+            for pos, text in zip(a.positions, a.paragraphs, strict=True)
+        ],
+    )
+    _append(
+        con,
+        "staging.removals",
+        [
+            {
+                "article_id": a.raw.article_id,
+                "position": r.position,
+                "removed_text": r.text,
+                "reason": r.reason,
+                "rule_id": r.rule_id,
+            }
+            for a in batch.articles
+            for r in a.removals
+        ],
+    )
     versions = {f.source_file: f.version for f in batch.files}
-    _append(con, "staging.quarantine", [
-        {"source_file": r.source_file, "item": r.item, "article_id": r.article_id,
-         "version": versions[r.source_file], "step": r.step, "reason": r.reason,
-         "detail": r.detail, "original_text": r.original_text}
-        for r in batch.rejected])
+    _append(
+        con,
+        "staging.quarantine",
+        [
+            {
+                "source_file": r.source_file,
+                "item": r.item,
+                "article_id": r.article_id,
+                "version": versions[r.source_file],
+                "step": r.step,
+                "reason": r.reason,
+                "detail": r.detail,
+                "original_text": r.original_text,
+            }
+            for r in batch.rejected
+        ],
+    )
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
     if not rows:
         return
     columns = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
-    arrow = pa.Table.from_pylist(rows).select(columns)  # noqa: F841 - read by DuckDB by name
-    con.execute(f"insert into {table} select * from arrow")
+    con.register("batch_rows", pa.Table.from_pylist(rows).select(columns))
+    con.execute(f"insert into {table} select * from batch_rows")
+    con.unregister("batch_rows")
 
 
 def build_audit(con: duckdb.DuckDBPyConnection, run_id: str, cut_repeated: bool) -> None:
@@ -141,11 +216,14 @@ def quarantine_articles(
     """Move articles out of the audit batch into staging quarantine: id -> (reason, detail)."""
     if not failures:
         return
-    failed = pa.table({  # noqa: F841 - read by DuckDB by name
-        "article_id": list(failures),
-        "reason": [reason for reason, _ in failures.values()],
-        "detail": [detail for _, detail in failures.values()],
-    })
+    failed = pa.table(
+        {
+            "article_id": list(failures),
+            "reason": [reason for reason, _ in failures.values()],
+            "detail": [detail for _, detail in failures.values()],
+        }
+    )
+    con.register("failed", failed)
     con.execute("""
         insert into staging.quarantine
         select d.source_file, d.item, d.article_id, d.version, 'validate', f.reason, f.detail,
@@ -153,7 +231,10 @@ def quarantine_articles(
         from failed f join staging.documents d using (article_id)
     """)
     for table in ("paragraphs", "removals", "articles"):
-        con.execute(f"delete from audit.{table} where article_id in (select article_id from failed)")
+        con.execute(
+            f"delete from audit.{table} where article_id in (select article_id from failed)"
+        )
+    con.unregister("failed")
 
 
 def record_validations(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -174,13 +255,25 @@ def run_counts(con: duckdb.DuckDBPyConnection) -> dict:
             (select count(*) from staging.quarantine) as quarantined,
             (select count(*) from audit.removals) as removed_spans
     """).fetchone()
-    names = ("files_ingested", "articles_read", "published", "duplicates", "quarantined",
-             "removed_spans")
-    counts = dict(zip(names, one))
-    counts["quarantine_by_reason"] = dict(con.execute(
-        "select reason, count(*)::integer from staging.quarantine group by 1 order by 1").fetchall())
-    counts["removals_by_reason"] = dict(con.execute(
-        "select reason, count(*)::integer from audit.removals group by 1 order by 1").fetchall())
+    names = (
+        "files_ingested",
+        "articles_read",
+        "published",
+        "duplicates",
+        "quarantined",
+        "removed_spans",
+    )
+    counts = dict(zip(names, one, strict=True))
+    counts["quarantine_by_reason"] = dict(
+        con.execute(
+            "select reason, count(*)::integer from staging.quarantine group by 1 order by 1"
+        ).fetchall()
+    )
+    counts["removals_by_reason"] = dict(
+        con.execute(
+            "select reason, count(*)::integer from audit.removals group by 1 order by 1"
+        ).fetchall()
+    )
     return counts
 
 
@@ -194,21 +287,35 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             where source_file in (select source_file from staging.files)
         """)
         for table in ("paragraphs", "removals", "articles"):
-            con.execute(f"delete from published.{table} where article_id in (select * from replaced)")
-        con.execute("delete from published.quarantine "
-                    "where source_file in (select source_file from staging.files)")
+            con.execute(
+                f"delete from published.{table} where article_id in (select * from replaced)"
+            )
+        con.execute(
+            "delete from published.quarantine "
+            "where source_file in (select source_file from staging.files)"
+        )
         con.execute("insert into published.articles select * from audit.articles")
-        con.execute("insert into published.paragraphs select article_id, position, "
-                    "paragraph_text, paragraph_hash, first_article_id, $run_id from audit.paragraphs",
-                    {"run_id": run_id})
-        con.execute("insert into published.removals select *, $run_id from audit.removals",
-                    {"run_id": run_id})
-        con.execute("insert into published.quarantine select *, $run_id from staging.quarantine",
-                    {"run_id": run_id})
-        con.execute("insert into raw.files select source_file, version, sha256, size_bytes, "
-                    "$run_id, now() from staging.files", {"run_id": run_id})
-        con.execute("insert into raw.documents select *, $run_id from staging.documents",
-                    {"run_id": run_id})
+        con.execute(
+            "insert into published.paragraphs select article_id, position, "
+            "paragraph_text, paragraph_hash, first_article_id, $run_id from audit.paragraphs",
+            {"run_id": run_id},
+        )
+        con.execute(
+            "insert into published.removals select *, $run_id from audit.removals",
+            {"run_id": run_id},
+        )
+        con.execute(
+            "insert into published.quarantine select *, $run_id from staging.quarantine",
+            {"run_id": run_id},
+        )
+        con.execute(
+            "insert into raw.files select source_file, version, sha256, size_bytes, "
+            "$run_id, now() from staging.files",
+            {"run_id": run_id},
+        )
+        con.execute(
+            "insert into raw.documents select *, $run_id from staging.documents", {"run_id": run_id}
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -219,9 +326,19 @@ def finish_run(
     con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: Mapping[str, object]
 ) -> None:
     """Record how a run ended, with its counts and any failed expectations."""
-    columns = ("files_seen", "files_unchanged", "files_ingested", "articles_read", "published",
-               "duplicates", "quarantined", "removed_spans", "quarantine_by_reason",
-               "removals_by_reason", "failed_expectations")
+    columns = (
+        "files_seen",
+        "files_unchanged",
+        "files_ingested",
+        "articles_read",
+        "published",
+        "duplicates",
+        "quarantined",
+        "removed_spans",
+        "quarantine_by_reason",
+        "removals_by_reason",
+        "failed_expectations",
+    )
     sets = ", ".join(f"{c} = ${c}" for c in columns)
     values = {c: summary.get(c) for c in columns}
     for c in ("quarantine_by_reason", "removals_by_reason"):

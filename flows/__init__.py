@@ -7,6 +7,7 @@ for _name, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # telemetry fails loudly without network
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",  # 20 s is too short when cold
     "PREFECT_LOGGING_EXTRA_LOGGERS": "copydesk",  # library logs appear in flow runs
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",  # library calls outside a flow
     "GX_ANALYTICS_ENABLED": "false",
 }.items():
     os.environ.setdefault(_name, _value)

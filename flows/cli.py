@@ -9,15 +9,30 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Clean, deduplicate, validate and publish news articles into DuckDB.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Clean, deduplicate, validate and publish news articles into DuckDB.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console(stderr=True)
 
-InputOption = Annotated[Path | None, typer.Option(
-    "--input", "-i", help="Folder of articles (.txt .md .html .htm .jsonl), read recursively. "
-    "[default: COPYDESK_INPUT_DIR or data/raw]")]
-WarehouseOption = Annotated[Path | None, typer.Option(
-    "--warehouse", "-w", help="DuckDB file. [default: COPYDESK_WAREHOUSE or data/warehouse.duckdb]")]
+InputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--input",
+        "-i",
+        help="Folder of articles (.txt .md .html .htm .jsonl), read recursively. "
+        "[default: COPYDESK_INPUT_DIR or data/raw]",
+    ),
+]
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="DuckDB file. [default: COPYDESK_WAREHOUSE or data/warehouse.duckdb]",
+    ),
+]
 
 
 @app.command()
@@ -33,8 +48,9 @@ def run(
     from flows.publish_articles import PublishBlocked, publish_articles
 
     try:
-        summary = publish_articles(input_dir=input_dir, warehouse_path=warehouse_path,
-                                   batch_size=batch_size)
+        summary = publish_articles(
+            input_dir=input_dir, warehouse_path=warehouse_path, batch_size=batch_size
+        )
     except PublishBlocked as exc:
         console.print(f"[red]nothing published[/red]: {exc}")
         raise typer.Exit(1) from None
@@ -51,18 +67,24 @@ def run(
 def serve(
     input_dir: InputOption = None,
     warehouse_path: WarehouseOption = None,
-    cron: Annotated[str | None, typer.Option(
-        help="Cron schedule. [default: COPYDESK_SCHEDULE_CRON or '0 2 * * *']")] = None,
+    cron: Annotated[
+        str | None,
+        typer.Option(help="Cron schedule. [default: COPYDESK_SCHEDULE_CRON or '0 2 * * *']"),
+    ] = None,
 ) -> None:
     """Serve a deployment that runs the pipeline on a cron schedule (needs PREFECT_API_URL)."""
     from copydesk.settings import Settings
     from flows.publish_articles import publish_articles
 
     cfg = Settings()
-    params = {k: str(v) for k, v in
-              {"input_dir": input_dir, "warehouse_path": warehouse_path}.items() if v}
-    publish_articles.serve(name="copydesk-scheduled", cron=cron or cfg.schedule_cron,
-                           parameters=params)
+    params = {
+        k: str(v)
+        for k, v in {"input_dir": input_dir, "warehouse_path": warehouse_path}.items()
+        if v
+    }
+    publish_articles.serve(
+        name="copydesk-scheduled", cron=cron or cfg.schedule_cron, parameters=params
+    )
 
 
 @app.command()
@@ -79,7 +101,8 @@ def runs(
         rel = con.sql(
             "select run_id, started_at, status, files_seen, files_unchanged, articles_read, "
             "published, duplicates, quarantined, removed_spans from audit.runs "
-            f"order by started_at desc limit {int(last)}")
+            f"order by started_at desc limit {int(last)}"
+        )
         Console().print(rel)
 
 

@@ -83,16 +83,25 @@ def publish_articles(
     with warehouse.connect(cfg.warehouse) as con:
         warehouse.start_run(con, run_id, cfg.input_dir)
     plan = scan_inputs(cfg.input_dir, cfg.warehouse, cfg.exclude)
-    log.info("%s files found: %s new or changed, %s unchanged",
-             plan.seen, len(plan.to_read), plan.unchanged)
+    log.info(
+        "%s files found: %s new or changed, %s unchanged",
+        plan.seen,
+        len(plan.to_read),
+        plan.unchanged,
+    )
 
     seq = 0
     for n, files in enumerate(batched(plan.to_read, cfg.batch_size), start=1):
         batch = read_and_clean(files, packs, cfg.max_file_bytes, seq)
         stage_batch(cfg.warehouse, batch)
         seq += len(batch.articles)
-        log.info("batch %d: %d files, %d articles cleaned, %d rejected",
-                 n, len(files), len(batch.articles), len(batch.rejected))
+        log.info(
+            "batch %d: %d files, %d articles cleaned, %d rejected",
+            n,
+            len(files),
+            len(batch.articles),
+            len(batch.rejected),
+        )
 
     report = audit_and_validate(cfg.warehouse, run_id, cfg)
     with warehouse.connect(cfg.warehouse) as con:
@@ -101,14 +110,16 @@ def publish_articles(
             warehouse.finish_run(con, run_id, "blocked", summary.as_row())
     if not report.passed_critical:
         message = "publishing blocked by critical expectations:\n" + "\n".join(
-            f"- {o.expectation} on {o.column}: {o.detail}" for o in report.critical_failures)
+            f"- {o.expectation} on {o.column}: {o.detail}" for o in report.critical_failures
+        )
         log.error(message)
         raise PublishBlocked(message)
 
     summary.check_balance()
     publish(cfg.warehouse, run_id, summary)
-    create_table_artifact(key="run-summary", table=summary.table_rows(),
-                          description=f"copydesk run {run_id}")
+    create_table_artifact(
+        key="run-summary", table=summary.table_rows(), description=f"copydesk run {run_id}"
+    )
     create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
     log.info("published: %s", summary.one_line())
     return summary

@@ -178,12 +178,6 @@ def test_two_packs_with_one_id_raise(tmp_path):
         load_rule_packs([tmp_path])
 
 
-@pytest.mark.xfail(
-    reason="parse_pack does tuple(head.get('markers', ())) without a type check: a string "
-    "becomes a tuple of letters, and a pack with markers = \"SOFREP\" then applies to any "
-    "text containing a capital S",
-    strict=True,
-)
 def test_markers_given_as_a_string_are_rejected(tmp_path):
     write_pack(tmp_path, "site.toml", USER_PACK.replace('["© The Daily Planet"]', '"PLANET"'))
     with pytest.raises(ValueError, match="site.toml"):

@@ -71,14 +71,15 @@ def squash(text: str) -> str:
 REMOVED = [
     # paywall
     ("You've reached your free article limit.", "paywall", "generic-en/paywall.article-limit"),
-    ("You’ve read all of your free stories this month", "paywall",
-     "generic-en/paywall.article-limit"),
+    (
+        "You’ve read all of your free stories this month",
+        "paywall",
+        "generic-en/paywall.article-limit",
+    ),
     ("Subscribe to continue reading.", "paywall", "generic-en/paywall.subscribe-to-continue"),
-    ("To continue reading, please log in.", "paywall",
-     "generic-en/paywall.subscribe-to-continue"),
+    ("To continue reading, please log in.", "paywall", "generic-en/paywall.subscribe-to-continue"),
     ("Already a subscriber? Log in", "paywall", "generic-en/paywall.already-subscriber"),
-    ("Get unlimited digital access for $1 a week.", "paywall",
-     "generic-en/paywall.access-offer"),
+    ("Get unlimited digital access for $1 a week.", "paywall", "generic-en/paywall.access-offer"),
     ("Please log in to read this article.", "paywall", "generic-en/paywall.login-to-read"),
     ("Subscribe now and save 50%.", "paywall", "generic-en/paywall.subscribe-now"),
     # cta
@@ -95,8 +96,11 @@ REMOVED = [
     ("Join the conversation", "comments", "generic-en/comments.leave-reply"),
     ("12 Comments", "comments", "generic-en/comments.heading"),
     ("Comments (4)", "comments", "generic-en/comments.heading"),
-    ("You must be logged in to post a comment.", "comments",
-     "generic-en/comments.login-to-comment"),
+    (
+        "You must be logged in to post a comment.",
+        "comments",
+        "generic-en/comments.login-to-comment",
+    ),
     ("Comments are closed.", "comments", "generic-en/comments.closed"),
     # author_bio
     ("View all posts by Jane Doe", "author_bio", "generic-en/author_bio.view-all-posts"),
@@ -105,8 +109,11 @@ REMOVED = [
     # promo
     ("More from The Daily Planet", "promo", "generic-en/promo.more-from"),
     ("Try 30 days free", "promo", "generic-en/promo.free-trial"),
-    ("Sign up for our daily newsletter to get the headlines.", "promo",
-     "generic-en/promo.newsletter"),
+    (
+        "Sign up for our daily newsletter to get the headlines.",
+        "promo",
+        "generic-en/promo.newsletter",
+    ),
     ("Advertisement", "promo", "generic-en/promo.advertisement"),
     ("Story continues below advertisement", "promo", "generic-en/promo.advertisement"),
     ("Related: Council approves budget for schools", "promo", "generic-en/promo.related"),
@@ -114,21 +121,28 @@ REMOVED = [
     ("News", "section_label", "generic-en/section_label.common"),
     ("Politics", "section_label", "generic-en/section_label.common"),
     # caption
-    ("The mayor at the new tram depot on Monday. (Photo: J. Park)", "caption",
-     "generic-en/caption.credit"),
+    (
+        "The mayor at the new tram depot on Monday. (Photo: J. Park)",
+        "caption",
+        "generic-en/caption.credit",
+    ),
     ("Crowds outside the station. (Reuters/Jane Doe)", "caption", "generic-en/caption.credit"),
-    ("Workers lay tracks near the bridge. (Kremlin)", "caption",
-     "generic-en/caption.name-credit"),
+    ("Workers lay tracks near the bridge. (Kremlin)", "caption", "generic-en/caption.name-credit"),
     ("Photo: workers lay tracks near the bridge", "caption", "generic-en/caption.photo-prefix"),
     # duplicate_exact: a repeat of B1 that differs only in case, spacing and punctuation
-    ("THE council met on Tuesday evening -- to debate the new budget for public transport in "
-     "the city!", "duplicate_exact", WITHIN_ARTICLE_RULE),
+    (
+        "THE council met on Tuesday evening -- to debate the new budget for public transport in "
+        "the city!",
+        "duplicate_exact",
+        WITHIN_ARTICLE_RULE,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("paragraph", "reason", "rule_id"), REMOVED)
-def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(packs, paragraph, reason,
-                                                                    rule_id):
+def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(
+    packs, paragraph, reason, rule_id
+):
     if reason == "section_label":
         paras, at = [paragraph, HEADLINE, B1, B2], 0
     else:
@@ -145,15 +159,32 @@ def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(packs, paragr
 
 # Reasons that name a whole file or article, or a repeat across articles (not clean_text's job).
 NOT_PARAGRAPH_REASONS = {
-    "empty", "binary", "undecodable", "too_large", "unsupported_format", "malformed",
-    "extract_failed", "too_short", "boilerplate_left", "mojibake", "duplicate_near",
+    "empty",
+    "binary",
+    "undecodable",
+    "too_large",
+    "unsupported_format",
+    "malformed",
+    "extract_failed",
+    "too_short",
+    "boilerplate_left",
+    "mojibake",
+    "duplicate_near",
 }
 
 
 def test_every_paragraph_reason_code_has_an_example():
     assert {reason for _, reason, _ in REMOVED} == REASONS - NOT_PARAGRAPH_REASONS
-    assert {"paywall", "cta", "comments", "author_bio", "promo", "section_label", "caption",
-            "duplicate_exact"} <= REASONS - NOT_PARAGRAPH_REASONS
+    assert {
+        "paywall",
+        "cta",
+        "comments",
+        "author_bio",
+        "promo",
+        "section_label",
+        "caption",
+        "duplicate_exact",
+    } <= REASONS - NOT_PARAGRAPH_REASONS
 
 
 def test_captions_are_kept_apart_from_the_body(packs):
@@ -176,8 +207,15 @@ def test_author_box_takes_the_bio_under_it(packs):
 
 
 def test_teaser_headlines_under_more_from_go_with_it(packs):
-    text = article(HEADLINE, B1, B2, "More from The Daily Planet", "Mayor Opens New Depot",
-                   "Schools Get a Bigger Budget", B3)
+    text = article(
+        HEADLINE,
+        B1,
+        B2,
+        "More from The Daily Planet",
+        "Mayor Opens New Depot",
+        "Schools Get a Bigger Budget",
+        B3,
+    )
     cleaned = clean_text(text, generic_rules(packs))
     assert [(r.position, r.reason, r.rule_id) for r in cleaned.removals] == [
         (3, "promo", "generic-en/promo.more-from"),
@@ -205,8 +243,11 @@ def test_teaser_footer_marks_article_truncated(packs, footer, truncated):
 @pytest.mark.parametrize(
     ("paragraph", "site_rule", "generic_rule"),
     [
-        ("Get Full Ad-Free Access For Just $0.50/Week", "sofrep/paywall.ad-free-access",
-         "generic-en/paywall.access-offer"),
+        (
+            "Get Full Ad-Free Access For Just $0.50/Week",
+            "sofrep/paywall.ad-free-access",
+            "generic-en/paywall.access-offer",
+        ),
         ("REAL NEWS.", "sofrep/promo.real-experts", None),
     ],
 )
@@ -222,14 +263,14 @@ def test_site_rules_win_over_generic_ones(packs, paragraph, site_rule, generic_r
 
 LONG_QUOTE_OF_PAYWALL = (
     "The newspaper, which put its website behind a paywall in 2019, now greets readers with a "
-    "banner that says \"subscribe to continue reading\", and its editor told the committee on "
+    'banner that says "subscribe to continue reading", and its editor told the committee on '
     "Thursday that the change had doubled digital revenue while cutting the number of casual "
     "visitors by almost a third over two years."
 )
 
 BODY_LOOKALIKES = [
     "The council will read more than 400 public submissions before it votes, and the chair said "
-    "residents who want the full detail can \"read more\" in the published minutes, which run to "
+    'residents who want the full detail can "read more" in the published minutes, which run to '
     "some eighty pages and cover every objection raised since the consultation opened.",
     LONG_QUOTE_OF_PAYWALL,
     "Officials said the minister had visited the site before (twice).",
@@ -247,28 +288,13 @@ BODY_LOOKALIKES = [
     "The World Health Organization said the outbreak in the region was under control.",
     "She said the team had worked through the night (and through the weekend) to fix it.",
     "Business",  # a section name as a subheading inside the article
-    pytest.param(
-        "The minister answered questions from reporters in Brussels (via video link).",
-        marks=pytest.mark.xfail(
-            reason="caption.credit treats any closing parenthesis containing 'via' as a photo "
-            "credit, so a body sentence is moved to captions",
-            strict=True,
-        ),
-    ),
-    pytest.param(
-        "Ticket prices rose by 12 percent this year (from 40 to 45 euros/month).",
-        marks=pytest.mark.xfail(
-            reason="caption.credit treats any closing parenthesis containing '/' as a photo "
-            "credit, so a body sentence is moved to captions",
-            strict=True,
-        ),
-    ),
+    pytest.param("The minister answered questions from reporters in Brussels (via video link)."),
+    pytest.param("Ticket prices rose by 12 percent this year (from 40 to 45 euros/month)."),
 ]
 
 
 def test_long_quote_of_a_paywall_is_longer_than_the_rules_reach(packs):
-    [rule] = [r for r in generic_rules(packs)
-              if r.id == "generic-en/paywall.subscribe-to-continue"]
+    [rule] = [r for r in generic_rules(packs) if r.id == "generic-en/paywall.subscribe-to-continue"]
     assert len(LONG_QUOTE_OF_PAYWALL) > rule.max_chars
     assert rule.regex.search(LONG_QUOTE_OF_PAYWALL)  # only max_chars keeps it in the body
 
@@ -366,8 +392,9 @@ def test_first_paragraph_that_is_no_headline_stays_in_body(packs, first):
 
 
 def test_byline_under_the_headline_is_removed_and_gives_the_authors(packs):
-    cleaned = clean_text(article(HEADLINE, "By Jane Doe | March 3, 2026", B1, B2),
-                         generic_rules(packs))
+    cleaned = clean_text(
+        article(HEADLINE, "By Jane Doe | March 3, 2026", B1, B2), generic_rules(packs)
+    )
     assert cleaned.title == HEADLINE
     assert [(r.position, r.reason, r.rule_id) for r in cleaned.removals] == [
         (1, "byline", "generic-en/byline.by-name")
@@ -426,8 +453,11 @@ def test_section_label_below_a_sentence_stays(packs):
 
 def test_markdown_heading_becomes_the_title(packs):
     # A full stop would rule the line out as a headline in plain text; "#" decides in Markdown.
-    text = article("# Council approves new bus lines.",
-                   "The **council** met, see [the minutes](http://x.org/m).", B2)
+    text = article(
+        "# Council approves new bus lines.",
+        "The **council** met, see [the minutes](http://x.org/m).",
+        B2,
+    )
     cleaned = clean_text(text, generic_rules(packs), markdown=True)
     assert cleaned.title == "Council approves new bus lines."
     assert cleaned.paragraphs == ("The council met, see the minutes.", B2)
@@ -435,7 +465,8 @@ def test_markdown_heading_becomes_the_title(packs):
 
 def test_known_title_equal_to_first_paragraph_is_not_repeated(packs):
     cleaned = clean_text(
-        article(HEADLINE, B1, B2), generic_rules(packs),
+        article(HEADLINE, B1, B2),
+        generic_rules(packs),
         known_title="Council approves two new bus lines!",
     )
     assert cleaned.title == "Council approves two new bus lines!"
@@ -551,12 +582,6 @@ def test_few_lines_are_never_taken_for_wrapped_text():
     assert split_paragraphs("\n".join(lines)) == lines
 
 
-@pytest.mark.xfail(
-    reason="is_hard_wrapped only looks at line lengths: one-paragraph-per-line text whose "
-    "lines are all <= 100 chars is joined into a single paragraph, and the boilerplate "
-    "lines (Read More, Leave a Reply) end up inside the body",
-    strict=True,
-)
 def test_one_paragraph_per_line_with_short_lines_is_not_rejoined(packs):
     lines = [
         "The council met on Tuesday evening to debate the new budget for bus lines.",
@@ -578,8 +603,15 @@ def test_one_paragraph_per_line_with_short_lines_is_not_rejoined(packs):
 
 def raw_article(n: int, content: str, fmt: str = "text", **meta: str) -> RawArticle:
     suffix = "html" if fmt == "html" else "txt"
-    return RawArticle(article_id=f"id{n}", source_file=f"in/{n}.{suffix}", item=0, version=1,
-                      format=fmt, content=content, **meta)
+    return RawArticle(
+        article_id=f"id{n}",
+        source_file=f"in/{n}.{suffix}",
+        item=0,
+        version=1,
+        format=fmt,
+        content=content,
+        **meta,
+    )
 
 
 def test_clean_batch_keeps_articles_and_rejects_empty_and_unextractable(packs):
@@ -588,8 +620,13 @@ def test_clean_batch_keeps_articles_and_rejects_empty_and_unextractable(packs):
     no_text = raw_article(3, "<html><body></body></html>", fmt="html")
     result = clean_batch([good, boiler, no_text], packs)
 
-    assert result.counts() == {"received": 3, "kept": 1, "rejected": 2, "rejected.empty": 1,
-                               "rejected.extract_failed": 1}
+    assert result.counts() == {
+        "received": 3,
+        "kept": 1,
+        "rejected": 2,
+        "rejected.empty": 1,
+        "rejected.extract_failed": 1,
+    }
     result.check_balance()
     [kept] = result.kept
     assert kept.raw is good

@@ -44,9 +44,21 @@ def found(root: Path, rel: str) -> FoundFile:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    for rel in ["z.txt", "a/2.txt", "a/1.txt", "b/c/d.html", "feed.jsonl", "notes.md",
-                "README.md", "b/README.txt", "LICENSE", ".env", "b/.DS_Store", ".git/config",
-                ".hidden/x.txt"]:
+    for rel in [
+        "z.txt",
+        "a/2.txt",
+        "a/1.txt",
+        "b/c/d.html",
+        "feed.jsonl",
+        "notes.md",
+        "README.md",
+        "b/README.txt",
+        "LICENSE",
+        ".env",
+        "b/.DS_Store",
+        ".git/config",
+        ".hidden/x.txt",
+    ]:
         write(tmp_path, rel, "x")
     (tmp_path / "empty-dir").mkdir()
     return tmp_path
@@ -73,8 +85,9 @@ def test_find_input_files_custom_exclude_matches_relative_path_and_name(tree):
 def test_found_file_records_size_and_path(tmp_path):
     write(tmp_path, "sub/one.txt", "hello")
     [f] = find_input_files(tmp_path)
-    assert f == FoundFile(path=tmp_path / "sub" / "one.txt", source_file="sub/one.txt",
-                          size_bytes=5)
+    assert f == FoundFile(
+        path=tmp_path / "sub" / "one.txt", source_file="sub/one.txt", size_bytes=5
+    )
 
 
 def test_find_input_files_raises_on_missing_folder(tmp_path):
@@ -99,8 +112,9 @@ DECODED = [
 ]
 
 
-@pytest.mark.parametrize(("data", "html", "encoding"), [d[1:] for d in DECODED],
-                         ids=[d[0] for d in DECODED])
+@pytest.mark.parametrize(
+    ("data", "html", "encoding"), [d[1:] for d in DECODED], ids=[d[0] for d in DECODED]
+)
 def test_decode_bytes_reads_text_encodings(data, html, encoding):
     assert decode_bytes(data, html=html) == (TEXT, encoding)
 
@@ -113,31 +127,33 @@ def test_decode_bytes_reads_latin1():
 
 
 def test_decode_bytes_follows_html_meta_charset():
-    html = (b'<html><head><meta charset="windows-1252"><title>x</title></head><body><p>'
-            + "“Café” costs €5".encode("cp1252") + b"</p></body></html>")
+    html = (
+        b'<html><head><meta charset="windows-1252"><title>x</title></head><body><p>'
+        + "“Café” costs €5".encode("cp1252")
+        + b"</p></body></html>"
+    )
     text, encoding = decode_bytes(html, html=True)
     assert encoding == "windows-1252"
     assert "<p>“Café” costs €5</p>" in text
 
 
 def test_decode_bytes_follows_http_equiv_charset():
-    html = (b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
-            + "<p>“Café” costs €5</p>".encode("cp1252"))
+    html = (
+        b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+        + "<p>“Café” costs €5</p>".encode("cp1252")
+    )
     text, encoding = decode_bytes(html, html=True)
     assert encoding == "windows-1252"
     assert text.endswith("<p>“Café” costs €5</p>")
 
 
-@pytest.mark.xfail(
-    reason="an HTML page that declares iso-8859-1 is decoded as strict Latin-1, not as "
-    "windows-1252 as browsers do (WHATWG): its curly quotes become C1 control characters "
-    "and the page is rejected as 'binary'",
-    strict=True,
-)
 def test_decode_bytes_reads_iso_8859_1_label_as_windows_1252():
     body = "The mayor said the plan was “a good start” for the city’s buses. " * 5
-    html = (b'<html><head><meta charset="iso-8859-1"></head><body><p>'
-            + body.encode("cp1252") + b"</p></body></html>")
+    html = (
+        b'<html><head><meta charset="iso-8859-1"></head><body><p>'
+        + body.encode("cp1252")
+        + b"</p></body></html>"
+    )
     text, _ = decode_bytes(html, html=True)
     assert "“a good start”" in text
 
@@ -169,7 +185,12 @@ def test_read_text_file(tmp_path):
     assert result.counts() == {"received": 1, "kept": 1, "rejected": 0}
     [raw] = result.kept
     assert (raw.source_file, raw.item, raw.version, raw.format, raw.encoding) == (
-        "news/a.txt", 0, 3, "text", "utf-8")
+        "news/a.txt",
+        0,
+        3,
+        "text",
+        "utf-8",
+    )
     assert raw.content == "Title\n\nBody text.\n"
     assert raw.article_id == article_id("news/a.txt", 0)
 
@@ -222,8 +243,15 @@ def test_file_over_max_bytes_is_too_large_and_not_read(tmp_path):
 
 def test_jsonl_keeps_good_lines_and_rejects_bad_ones_by_line_number(tmp_path):
     lines = [
-        json.dumps({"text": "First body.", "title": " Title One ", "url": "https://x.org/1",
-                    "source": "X", "published": "2026-01-02"}),
+        json.dumps(
+            {
+                "text": "First body.",
+                "title": " Title One ",
+                "url": "https://x.org/1",
+                "source": "X",
+                "published": "2026-01-02",
+            }
+        ),
         "",
         "{not json",
         json.dumps({"title": "no body"}),
@@ -243,10 +271,19 @@ def test_jsonl_keeps_good_lines_and_rejects_bad_ones_by_line_number(tmp_path):
     ]
     first = result.kept[0]
     assert (first.title, first.url, first.source, first.published, first.version) == (
-        "Title One", "https://x.org/1", "X", "2026-01-02", 2)
+        "Title One",
+        "https://x.org/1",
+        "X",
+        "2026-01-02",
+        2,
+    )
     assert result.kept[2].title is None  # an empty string is no title
     assert [(r.item, r.reason) for r in result.rejected] == [
-        (3, "malformed"), (4, "malformed"), (6, "malformed"), (7, "malformed")]
+        (3, "malformed"),
+        (4, "malformed"),
+        (6, "malformed"),
+        (7, "malformed"),
+    ]
     assert result.rejected[0].detail.startswith("line 3: not JSON")
     assert result.rejected[0].original_text == "{not json"
     assert result.rejected[1].detail == "line 4: no 'text' or 'html' field"
@@ -259,20 +296,18 @@ def test_jsonl_with_windows_line_ends(tmp_path):
     assert [(r.item, r.content) for r in result.kept] == [(1, "A"), (2, "B")]
 
 
-@pytest.mark.xfail(
-    reason="read_articles splits a .jsonl file with str.splitlines(), which also breaks on "
-    "U+2028/U+2029/U+0085 inside JSON strings (json.dumps(ensure_ascii=False) leaves them "
-    "raw): the record is rejected as two malformed lines and later items shift",
-    strict=True,
-)
 def test_jsonl_line_separator_inside_a_string_is_not_a_line_break(tmp_path):
-    lines = [json.dumps({"text": "One line\u2028and its second half."}, ensure_ascii=False),
-             json.dumps({"text": "Second article."})]
+    lines = [
+        json.dumps({"text": "One line\u2028and its second half."}, ensure_ascii=False),
+        json.dumps({"text": "Second article."}),
+    ]
     write(tmp_path, "feed.jsonl", "\n".join(lines) + "\n")
     result = read_articles(found(tmp_path, "feed.jsonl"), 1, MAX_BYTES)
     assert result.rejected == []
     assert [(r.item, r.content) for r in result.kept] == [
-        (1, "One line\u2028and its second half."), (2, "Second article.")]
+        (1, "One line\u2028and its second half."),
+        (2, "Second article."),
+    ]
 
 
 def test_article_id_is_stable_and_distinct():

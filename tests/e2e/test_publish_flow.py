@@ -16,8 +16,16 @@ from tests.e2e.conftest import SAMPLE, SEEDS, published_state
 
 pytestmark = pytest.mark.e2e
 
-LABELS_REMOVED = {"paywall", "cta", "comments", "author_bio", "promo", "section_label",
-                  "caption", "duplicate"}
+LABELS_REMOVED = {
+    "paywall",
+    "cta",
+    "comments",
+    "author_bio",
+    "promo",
+    "section_label",
+    "caption",
+    "duplicate",
+}
 
 
 def squash(text: str) -> str:
@@ -46,14 +54,22 @@ def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy):
     gold = json.loads((SEEDS / "gold.json").read_text(encoding="utf-8"))
     for name, expected in gold.items():
         [(article_id, title, body, captions, truncated)] = query(
-            db, "select article_id, title, body, captions, truncated from published.articles "
-            "where source_file = ?", [f"seeds/{name}"])
+            db,
+            "select article_id, title, body, captions, truncated from published.articles "
+            "where source_file = ?",
+            [f"seeds/{name}"],
+        )
         assert [squash(p) for p in body.split("\n\n")] == [squash(p) for p in expected["body"]]
         assert (title and squash(title)) == (expected["title"] and squash(expected["title"]))
         assert [squash(c) for c in captions] == [squash(c) for c in expected["captions"]]
         assert truncated == expected["truncated"]
-        removed = dict(query(db, "select position, reason from published.removals "
-                                 "where article_id = ?", [article_id]))
+        removed = dict(
+            query(
+                db,
+                "select position, reason from published.removals where article_id = ?",
+                [article_id],
+            )
+        )
         for para in expected["paragraphs"]:
             if para["label"] in LABELS_REMOVED:
                 reason = "duplicate_exact" if para["label"] == "duplicate" else para["label"]
@@ -64,11 +80,17 @@ def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy):
                 assert para["i"] not in removed, (name, para)
 
     # The shipped sample exercises every outcome: published, duplicate and quarantined rows.
-    outcomes = dict(query(db, "select duplicate_of is null, count(*) from published.articles "
-                              "where source_file like 'sample/%' group by 1"))
+    outcomes = dict(
+        query(
+            db,
+            "select duplicate_of is null, count(*) from published.articles "
+            "where source_file like 'sample/%' group by 1",
+        )
+    )
     assert outcomes[True] >= 20 and outcomes.get(False, 0) >= 1
     [(status, read, published)] = query(
-        db, "select status, articles_read, published from published.runs")
+        db, "select status, articles_read, published from published.runs"
+    )
     assert (status, read, published) == ("published", summary.articles_read, summary.published)
 
     # Idempotence: the same input again publishes nothing and changes no row.
@@ -91,8 +113,11 @@ def test_changed_file_becomes_new_version_and_replaces_its_rows(tmp_path, seeds_
     summary = publish_articles(input_dir=seeds_copy, warehouse_path=db)
 
     assert (summary.files_unchanged, summary.articles_read, summary.published) == (4, 1, 1)
-    [(version, body)] = query(db, "select version, body from published.articles "
-                                  "where source_file = 'seeds/004_4b70ab8e8b8c5215.txt'")
+    [(version, body)] = query(
+        db,
+        "select version, body from published.articles "
+        "where source_file = 'seeds/004_4b70ab8e8b8c5215.txt'",
+    )
     assert version == 2 and body.endswith(added)
     versions = query(db, "select version from raw.files where source_file like '%004_%' order by 1")
     assert versions == [(1,), (2,)]
@@ -114,16 +139,21 @@ def test_bad_inputs_are_quarantined_and_the_rest_publishes(tmp_path):
     (inputs / "blank.md").write_text("  \n\n \n", encoding="utf-8")
     (inputs / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
     (inputs / "legacy.txt").write_bytes(
-        good.replace("Harbor", "Café").replace("commuters", "“commuters”").encode("cp1252"))
+        good.replace("Harbor", "Café").replace("commuters", "“commuters”").encode("cp1252")
+    )
     (inputs / "wide.txt").write_bytes(good.replace("ferry", "naïve ferry").encode("utf-16"))
     with (inputs / "huge.txt").open("wb") as f:
         f.write(b"All work and no play makes a very long file. " * (50 * 1024 * 1024 // 45 + 1))
     (inputs / "broken.html").write_text(
         "<html><head><title>Ferry</title><body><div><p>Unclosed <b>tags <p>and <<>> junk "
-        + good.replace("\n", " ") + "</div></span></td>", encoding="utf-8")
+        + good.replace("\n", " ")
+        + "</div></span></td>",
+        encoding="utf-8",
+    )
     (inputs / "boilerplate.txt").write_text(
         "Read More\n\nLeave a Reply\n\nSubscribe now to continue reading.\n\nTRY 14 DAYS FREE\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (inputs / "notes.pdf").write_bytes(b"%PDF-1.4 not an article")
     db = tmp_path / "w.duckdb"
 
@@ -139,13 +169,14 @@ def test_bad_inputs_are_quarantined_and_the_rest_publishes(tmp_path):
         "boilerplate.txt": "empty",
         "notes.pdf": "unsupported_format",
     }
-    for detail, in query(db, "select detail from published.quarantine"):
+    for (detail,) in query(db, "select detail from published.quarantine"):
         assert detail
     published = dict(query(db, "select source_file, body from published.articles"))
     assert set(published) == {"good.txt", "legacy.txt", "wide.txt", "broken.html"}
     assert "“commuters”" in published["legacy.txt"]
-    assert query(db, "select title from published.articles where source_file = 'legacy.txt'") \
-        == [("Café Council Approves New Ferry Schedule",)]
+    assert query(db, "select title from published.articles where source_file = 'legacy.txt'") == [
+        ("Café Council Approves New Ferry Schedule",)
+    ]
     assert "naïve ferry" in published["wide.txt"]
     assert "container port" in published["broken.html"]
     # The two copies of the same body: one canonical, the others point at it.
@@ -170,11 +201,13 @@ def test_critical_failure_blocks_publishing_and_leaves_tables_untouched(
     strict = tmp_path / "strict"
     strict.mkdir()
     suite = json.loads((Path(__file__).parents[2] / "expectations" / "articles.json").read_text())
-    suite["expectations"].append({
-        "type": "expect_column_values_to_not_be_in_set",
-        "kwargs": {"column": "language", "value_set": ["en"]},
-        "meta": {"severity": "critical"},
-    })
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_not_be_in_set",
+            "kwargs": {"column": "language", "value_set": ["en"]},
+            "meta": {"severity": "critical"},
+        }
+    )
     (strict / "articles.json").write_text(json.dumps(suite))
     monkeypatch.setenv("COPYDESK_EXPECTATIONS_DIR", str(strict))
     for path in later.iterdir():
@@ -184,8 +217,9 @@ def test_critical_failure_blocks_publishing_and_leaves_tables_untouched(
         publish_articles(input_dir=seeds_copy, warehouse_path=db)
 
     assert published_state(db) == before
-    [(status, failed)] = query(db, "select status, failed_expectations from audit.runs "
-                                   "where status <> 'published'")
+    [(status, failed)] = query(
+        db, "select status, failed_expectations from audit.runs where status <> 'published'"
+    )
     assert status == "blocked" and any("not_be_in_set" in f for f in failed)
     # Nothing was recorded as ingested, so the next (fixed) run picks the files up again.
     monkeypatch.delenv("COPYDESK_EXPECTATIONS_DIR")
