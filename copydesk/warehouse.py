@@ -348,3 +348,12 @@ def finish_run(
         "where run_id = $run_id",
         {**values, "status": status, "run_id": run_id},
     )
+
+
+def mark_failed(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record that a run stopped on an error before it could publish or be blocked."""
+    con.execute(
+        "update audit.runs set status = 'failed', finished_at = now() "
+        "where run_id = ? and status = 'running'",
+        [run_id],
+    )

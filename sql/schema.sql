@@ -37,7 +37,7 @@ create table if not exists audit.runs (
     run_id varchar primary key,
     started_at timestamp not null,
     finished_at timestamp,
-    status varchar not null,        -- running, published, blocked
+    status varchar not null,        -- running, published, blocked (by a check), failed (an error)
     input_dir varchar not null,
     files_seen integer,
     files_unchanged integer,
