@@ -1,4 +1,5 @@
--- The warehouse layers. raw: every input file and document as read, append-only.
+-- The warehouse layers. raw: every input file and document as read, append-only, written
+-- when the run that read it publishes (a blocked run leaves no raw rows, so it is retried).
 -- staging: what this run cleaned, replaced by each run. audit: the batch about to be
 -- published and the checks run on it. published: what users query.
 

@@ -88,6 +88,12 @@ def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy):
         )
     )
     assert outcomes[True] >= 20 and outcomes.get(False, 0) >= 1
+    quarantined = query(
+        db,
+        "select source_file, item, step, reason from published.quarantine "
+        "where source_file like 'sample/%'",
+    )
+    assert quarantined == [("sample/feeds/wire.jsonl", 6, "validate", "too_short")]
     [(status, read, published)] = query(
         db, "select status, articles_read, published from published.runs"
     )
