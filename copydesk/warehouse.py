@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # Built in this order into schema audit, each from its SQL file: the batch as it would publish.
 AUDIT_RELATIONS = (
+    "intermediate/int_article_order",
     "intermediate/int_article_duplicates",
     "intermediate/int_paragraph_first_seen",
     "marts/paragraphs",
@@ -234,6 +235,22 @@ def quarantine_articles(
         con.execute(
             f"delete from audit.{table} where article_id in (select article_id from failed)"
         )
+    # Copies of a quarantined article now copy nothing: the first of them becomes canonical.
+    con.execute("""
+        update audit.articles
+        set duplicate_of = nullif(promoted.canonical_id, audit.articles.article_id)
+        from (
+            select
+                article_id,
+                first_value(article_id) over (
+                    partition by duplicate_of order by first_seen_rank
+                ) as canonical_id
+            from audit.articles
+            join audit.int_article_order using (article_id)
+            where duplicate_of in (select article_id from failed)
+        ) as promoted
+        where audit.articles.article_id = promoted.article_id
+    """)
     con.unregister("failed")
 
 

@@ -1,6 +1,5 @@
 """The Prefect flow: scan -> read and clean in batches -> stage -> audit -> validate -> publish."""
 
-
 from collections.abc import Sequence
 from pathlib import Path
 

@@ -79,7 +79,9 @@ def test_plan_files_with_nothing_known_reads_everything_as_version_1(tmp_path):
     write(tmp_path, "b/c.txt", "c")
     plan = plan_files(find_input_files(tmp_path), {})
     assert [(p.file.source_file, p.file.version) for p in plan.to_read] == [
-        ("a.txt", 1), ("b/c.txt", 1)]
+        ("a.txt", 1),
+        ("b/c.txt", 1),
+    ]
     assert plan.unchanged == 0
 
 
@@ -95,11 +97,19 @@ def inputs(tmp_path: Path) -> Path:
     write(root, "picture.txt", b"\x89PNG\r\n\x1a\n" + bytes(64))
     write(root, "slides.pptx", b"PK\x03\x04")
     write(root, "page.html", "<html><head><title>Nothing</title></head><body></body></html>")
-    write(root, "feed.jsonl", "\n".join([
-        json.dumps({"text": f"{B1}\n{B2}", "title": "Feed Story One"}),
-        "{broken",
-        json.dumps({"text": f"{B2}\n{B1}", "title": "Feed Story Two", "url": "https://x.org/2"}),
-    ]))
+    write(
+        root,
+        "feed.jsonl",
+        "\n".join(
+            [
+                json.dumps({"text": f"{B1}\n{B2}", "title": "Feed Story One"}),
+                "{broken",
+                json.dumps(
+                    {"text": f"{B2}\n{B1}", "title": "Feed Story Two", "url": "https://x.org/2"}
+                ),
+            ]
+        ),
+    )
     return root
 
 
@@ -109,13 +119,26 @@ def test_prepare_batch_accounts_for_every_file_and_article(inputs, packs):
 
     assert staged.first_seq == 40
     assert [f.source_file for f in staged.files] == [
-        "boilerplate.txt", "empty.txt", "feed.jsonl", "good.txt", "page.html", "picture.txt",
-        "slides.pptx"]
+        "boilerplate.txt",
+        "empty.txt",
+        "feed.jsonl",
+        "good.txt",
+        "page.html",
+        "picture.txt",
+        "slides.pptx",
+    ]
     assert sorted((d.source_file, d.item) for d in staged.documents) == [
-        ("boilerplate.txt", 0), ("feed.jsonl", 1), ("feed.jsonl", 3), ("good.txt", 0),
-        ("page.html", 0)]
+        ("boilerplate.txt", 0),
+        ("feed.jsonl", 1),
+        ("feed.jsonl", 3),
+        ("good.txt", 0),
+        ("page.html", 0),
+    ]
     assert sorted((a.raw.source_file, a.raw.item) for a in staged.articles) == [
-        ("feed.jsonl", 1), ("feed.jsonl", 3), ("good.txt", 0)]
+        ("feed.jsonl", 1),
+        ("feed.jsonl", 3),
+        ("good.txt", 0),
+    ]
     assert sorted((r.source_file, r.item, r.step, r.reason) for r in staged.rejected) == [
         ("boilerplate.txt", 0, "clean", "empty"),
         ("empty.txt", 0, "ingest", "empty"),
@@ -135,25 +158,37 @@ def test_prepare_batch_accounts_for_every_file_and_article(inputs, packs):
     assert good.paragraphs == (B1, B2)
     feed_two = next(a for a in staged.articles if a.raw.item == 3)
     assert (feed_two.title, feed_two.url, feed_two.paragraphs) == (
-        "Feed Story Two", "https://x.org/2", (B2, B1))
+        "Feed Story Two",
+        "https://x.org/2",
+        (B2, B1),
+    )
 
 
 def test_prepare_batch_rejects_large_files_and_carries_versions(inputs, packs):
     known = {"good.txt": ("0" * 64, 4)}
-    planned = [p for p in plan_files(find_input_files(inputs), known).to_read
-               if p.file.source_file in {"good.txt", "feed.jsonl"}]
+    planned = [
+        p
+        for p in plan_files(find_input_files(inputs), known).to_read
+        if p.file.source_file in {"good.txt", "feed.jsonl"}
+    ]
     staged = prepare_batch(planned, packs, max_bytes=100, first_seq=0)
     assert staged.documents == []
     assert staged.articles == []
     assert sorted((r.source_file, r.reason) for r in staged.rejected) == [
-        ("feed.jsonl", "too_large"), ("good.txt", "too_large")]
+        ("feed.jsonl", "too_large"),
+        ("good.txt", "too_large"),
+    ]
     assert {f.source_file: f.version for f in staged.files} == {"good.txt": 5, "feed.jsonl": 1}
 
 
 def test_prepare_batch_of_no_files(packs):
     staged = prepare_batch([], packs, max_bytes=100, first_seq=0)
     assert (list(staged.files), staged.documents, staged.articles, staged.rejected) == (
-        [], [], [], [])
+        [],
+        [],
+        [],
+        [],
+    )
 
 
 def test_prepare_batch_documents_carry_the_planned_version(inputs, packs):

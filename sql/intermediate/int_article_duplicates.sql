@@ -1,7 +1,11 @@
 -- one row per staged article, with the article that already holds the same body:
--- a published one first, else the first one this run saw
+-- a published one first, else the first in int_article_order
 with articles as (
     select * from staging.articles
+),
+
+article_order as (
+    select * from audit.int_article_order
 ),
 
 published_copies as (
@@ -20,12 +24,13 @@ final as (
             published_copies.article_id,
             nullif(
                 first_value(articles.article_id) over (
-                    partition by articles.body_hash order by articles.seq
+                    partition by articles.body_hash order by article_order.first_seen_rank
                 ),
                 articles.article_id
             )
         ) as duplicate_of
     from articles
+    join article_order using (article_id)
     left join published_copies using (body_hash)
 )
 

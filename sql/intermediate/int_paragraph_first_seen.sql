@@ -5,7 +5,7 @@ with staged as (
 ),
 
 articles as (
-    select article_id, seq from staging.articles
+    select * from audit.int_article_order
 ),
 
 earlier as (
@@ -20,7 +20,8 @@ first_in_run as (
     select
         staged.*,
         first_value(staged.article_id) over (
-            partition by staged.paragraph_hash order by articles.seq, staged.position
+            partition by staged.paragraph_hash
+            order by articles.first_seen_rank, staged.position
         ) as first_in_run_id
     from staged
     join articles using (article_id)

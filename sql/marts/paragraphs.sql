@@ -1,5 +1,6 @@
 -- one row per paragraph of a body about to be published; with the cut policy ($cut),
--- paragraphs an earlier article carried leave the body (whole-body duplicates keep theirs)
+-- paragraphs an earlier article carried leave the body, unless that would leave nothing
+-- (an excerpt of another article) or the article is a whole-body duplicate
 with paragraphs as (
     select * from audit.int_paragraph_first_seen
 ),
@@ -8,14 +9,19 @@ duplicates as (
     select * from audit.int_article_duplicates
 ),
 
-final as (
-    select paragraphs.*
+marked as (
+    select
+        paragraphs.*,
+        $cut and paragraphs.first_article_id <> paragraphs.article_id
+            and duplicates.duplicate_of is null as cut
     from paragraphs
     join duplicates using (article_id)
-    where not (
-        $cut and paragraphs.first_article_id <> paragraphs.article_id
-        and duplicates.duplicate_of is null
-    )
+),
+
+final as (
+    select * exclude (cut)
+    from marked
+    qualify not cut or bool_and(cut) over (partition by article_id)
 )
 
 select * from final

@@ -1,0 +1,902 @@
+"""The DuckDB warehouse: staging -> audit -> published, driven as the flow does, on a real file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from copydesk import warehouse
+from copydesk.batch import plan_files, prepare_batch
+from copydesk.clean import clean_batch
+from copydesk.dedup import text_hash
+from copydesk.ingest import article_id, file_sha256, find_input_files
+from copydesk.records import InputFile, RawArticle
+from copydesk.warehouse import StagedBatch
+
+HEADLINE = "Council Approves Two New Bus Lines"
+BUDGET = (
+    "The city council voted on Tuesday night to approve a new budget for public transport, "
+    "adding two bus lines that will serve the northern districts from next spring and "
+    "extending evening service on the busiest routes by one hour."
+)
+COST = (
+    "Officials said the plan would cost about twelve million dollars over three years, paid "
+    "for in part by a state grant and in part by higher parking fees in the downtown core, "
+    "which several merchants had opposed at earlier hearings."
+)
+RIDERSHIP = (
+    "The transport authority said ridership had recovered to nearly ninety percent of its "
+    "level before the pandemic, with the largest gains on weekend routes and among students "
+    "who travel between the two university campuses every day."
+)
+HARBOUR = (
+    "Work on the harbour wall began in March after winter storms washed away a section of "
+    "the old promenade, and engineers expect the repairs to last until the end of the summer "
+    "if the weather stays calm enough for the barges."
+)
+FERRY = (
+    "The ferry company has moved its morning crossings to the north pier while the work goes "
+    "on, adding about ten minutes to each trip, and it has promised refunds to season ticket "
+    "holders who can show they missed a connection."
+)
+SCHOOL = (
+    "Parents at the primary school on Mill Road collected more than two thousand signatures "
+    "asking the district to keep the building open, arguing that the nearest alternative "
+    "would mean a bus ride of forty minutes for the youngest children."
+)
+LIBRARY = (
+    "The library board said it would extend opening hours on weekday evenings from September, "
+    "after a survey found that most of its visitors work during the day and had asked for "
+    "more time to borrow books and use the computers there."
+)
+COMMENT = "Leave a comment"
+PAYWALL = "Subscribe now to keep reading our coverage."
+COMMENT_RULE = "generic-en/comments.leave-reply"
+PAYWALL_RULE = "generic-en/paywall.subscribe-to-continue"
+CUT_RULE = "dedup/cross-article"
+PUBLISHED = ("articles", "paragraphs", "removals", "quarantine")
+
+
+def words(*paragraphs: str) -> int:
+    return sum(len(p.split()) for p in paragraphs)
+
+
+def body(*paragraphs: str) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def raw(aid: str, source_file: str, *lines: str, version: int = 1, item: int = 0) -> RawArticle:
+    """A plain-text article whose lines are its paragraphs."""
+    return RawArticle(
+        article_id=aid,
+        source_file=source_file,
+        item=item,
+        version=version,
+        format="text",
+        content="\n".join(lines),
+    )
+
+
+def staged(raws: Sequence[RawArticle], packs, first_seq: int = 0) -> StagedBatch:
+    """The raw articles cleaned, with one InputFile per source file, as prepare_batch makes it."""
+    cleaned = clean_batch(raws, packs)
+    files = {}
+    for r in raws:
+        data = r.content.encode()
+        files[r.source_file] = InputFile(
+            r.source_file, len(data), hashlib.sha256(data).hexdigest(), r.version
+        )
+    return StagedBatch(
+        files=list(files.values()),
+        documents=list(raws),
+        articles=cleaned.kept,
+        rejected=cleaned.rejected,
+        first_seq=first_seq,
+    )
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    batches: Sequence[StagedBatch],
+    cut: bool = False,
+    failures: Mapping[str, tuple[str, str]] | None = None,
+    publish: bool = True,
+) -> dict:
+    """One run as the flow makes it, without validation; returns run_counts."""
+    warehouse.start_run(con, run_id, Path("input"))
+    for batch in batches:
+        warehouse.stage_batch(con, batch)
+    warehouse.build_audit(con, run_id, cut_repeated=cut)
+    if failures:
+        warehouse.quarantine_articles(con, failures)
+    counts = warehouse.run_counts(con)
+    assert counts["articles_read"] == (
+        counts["published"] + counts["duplicates"] + counts["quarantined"]
+    )
+    if publish:
+        warehouse.publish(con, run_id)
+        warehouse.finish_run(
+            con,
+            run_id,
+            "published",
+            {
+                **counts,
+                "files_seen": counts["files_ingested"],
+                "files_unchanged": 0,
+                "failed_expectations": [],
+            },
+        )
+    return counts
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def published_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    return {t: sorted(rows(con, f"select * from published.{t}"), key=repr) for t in PUBLISHED}
+
+
+def duplicates(con: duckdb.DuckDBPyConnection, schema: str = "published") -> dict[str, str | None]:
+    return dict(rows(con, f"select article_id, duplicate_of from {schema}.articles"))
+
+
+def first_seen(con: duckdb.DuckDBPyConnection, schema: str = "published") -> list[tuple]:
+    return rows(
+        con, f"select article_id, position, first_article_id from {schema}.paragraphs order by 1, 2"
+    )
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as connection:
+        yield connection
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_files(con: duckdb.DuckDBPyConnection, run_id: str, root: Path, packs) -> dict:
+    """One run over the files of `root`, planned against what the warehouse knows."""
+    plan = plan_files(find_input_files(root), warehouse.known_versions(con))
+    batch = prepare_batch(plan.to_read, packs, max_bytes=1_000_000, first_seq=0)
+    counts = run(con, run_id, [batch])
+    return {**counts, "files_unchanged": plan.unchanged}
+
+
+# --- a first run
+
+
+FEED_GOOD = {
+    "text": f"{HARBOUR}\n{FERRY}",
+    "title": "Harbour Wall Repairs Move Ferry",
+    "url": "https://news.example.org/harbour",
+    "source": "Coast Gazette",
+    "published": "2026-03-03T08:30:00",
+}
+
+
+@pytest.fixture
+def first_inputs(tmp_path: Path) -> Path:
+    root = tmp_path / "input"
+    write(root, "council.txt", "\n".join([HEADLINE, BUDGET, COMMENT, COST, PAYWALL, RIDERSHIP]))
+    write(root, "blank.txt", " \n\n ")
+    write(root, "empty.txt", "")
+    write(root, "feed.jsonl", json.dumps(FEED_GOOD) + "\n{broken line\n")
+    return root
+
+
+def test_first_run_publishes_articles_paragraphs_removals_and_quarantine(con, first_inputs, packs):
+    counts = run_files(con, "r1", first_inputs, packs)
+
+    council, feed1 = article_id("council.txt", 0), article_id("feed.jsonl", 1)
+    assert rows(
+        con,
+        "select article_id, source_file, item, version, title, url, source, "
+        "published_at::varchar, body, word_count, truncated, duplicate_of, run_id "
+        "from published.articles order by source_file",
+    ) == [
+        (
+            council,
+            "council.txt",
+            0,
+            1,
+            HEADLINE,
+            None,
+            None,
+            None,
+            body(BUDGET, COST, RIDERSHIP),
+            words(BUDGET, COST, RIDERSHIP),
+            False,
+            None,
+            "r1",
+        ),
+        (
+            feed1,
+            "feed.jsonl",
+            1,
+            1,
+            "Harbour Wall Repairs Move Ferry",
+            "https://news.example.org/harbour",
+            "Coast Gazette",
+            "2026-03-03 08:30:00",
+            body(HARBOUR, FERRY),
+            words(HARBOUR, FERRY),
+            False,
+            None,
+            "r1",
+        ),
+    ]
+    # Positions index the paragraph split (the headline is 0), the same space as removals.
+    assert rows(
+        con, "select * from published.paragraphs where article_id = ? order by position", [council]
+    ) == [
+        (council, 1, BUDGET, text_hash(BUDGET), council, "r1"),
+        (council, 3, COST, text_hash(COST), council, "r1"),
+        (council, 5, RIDERSHIP, text_hash(RIDERSHIP), council, "r1"),
+    ]
+    assert rows(con, "select * from published.removals order by article_id, position") == [
+        (council, 2, COMMENT, "comments", COMMENT_RULE, "r1"),
+        (council, 4, PAYWALL, "paywall", PAYWALL_RULE, "r1"),
+    ]
+    assert rows(
+        con, "select * exclude (detail) from published.quarantine order by source_file"
+    ) == [
+        ("blank.txt", 0, article_id("blank.txt", 0), 1, "ingest", "empty", None, "r1"),
+        ("empty.txt", 0, article_id("empty.txt", 0), 1, "ingest", "empty", None, "r1"),
+        (
+            "feed.jsonl",
+            2,
+            article_id("feed.jsonl", 2),
+            1,
+            "ingest",
+            "malformed",
+            "{broken line",
+            "r1",
+        ),
+    ]
+    details = [
+        d for (d,) in rows(con, "select detail from published.quarantine order by source_file")
+    ]
+    assert details[:2] == ["file holds only white space", "empty file"]
+    assert details[2].startswith("line 2: not JSON")
+
+    assert rows(
+        con, "select source_file, version, sha256, size_bytes, run_id from raw.files order by 1"
+    ) == [
+        (name, 1, file_sha256(first_inputs / name), (first_inputs / name).stat().st_size, "r1")
+        for name in ("blank.txt", "council.txt", "empty.txt", "feed.jsonl")
+    ]
+    assert rows(
+        con,
+        "select article_id, version, source_file, item, format, title, run_id "
+        "from raw.documents order by source_file",
+    ) == [
+        (council, 1, "council.txt", 0, "text", None, "r1"),
+        (feed1, 1, "feed.jsonl", 1, "text", "Harbour Wall Repairs Move Ferry", "r1"),
+    ]
+    assert rows(con, "select content from raw.documents where article_id = ?", [council]) == [
+        ((first_inputs / "council.txt").read_text(encoding="utf-8"),)
+    ]
+
+    assert counts == {
+        "files_ingested": 4,
+        "articles_read": 5,
+        "published": 2,
+        "duplicates": 0,
+        "quarantined": 3,
+        "removed_spans": 2,
+        "files_unchanged": 0,
+        "quarantine_by_reason": {"empty": 2, "malformed": 1},
+        "removals_by_reason": {"comments": 1, "paywall": 1},
+    }
+
+
+def test_unchanged_files_are_not_read_again(con, first_inputs, packs):
+    run_files(con, "r1", first_inputs, packs)
+    before = published_state(con)
+
+    counts = run_files(con, "r2", first_inputs, packs)
+
+    assert counts["files_unchanged"] == 4
+    assert (counts["files_ingested"], counts["articles_read"], counts["published"]) == (0, 0, 0)
+    assert published_state(con) == before
+
+
+def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
+    first = staged([raw("harbour", "a.txt", HARBOUR, FERRY)], packs, first_seq=0)
+    second = staged([raw("school", "b.txt", SCHOOL, LIBRARY, COMMENT)], packs, first_seq=1)
+
+    run(con, "r1", [first, second])
+
+    assert rows(con, "select article_id, seq from staging.articles order by seq") == [
+        ("harbour", 0),
+        ("school", 1),
+    ]
+    assert rows(con, "select article_id, body, word_count from published.articles order by 1") == [
+        ("harbour", body(HARBOUR, FERRY), words(HARBOUR, FERRY)),
+        ("school", body(SCHOOL, LIBRARY), words(SCHOOL, LIBRARY)),
+    ]
+    assert rows(con, "select article_id, position, reason from published.removals") == [
+        ("school", 2, "comments")
+    ]
+
+
+# --- whole-article duplicates
+
+
+def test_same_body_in_one_run_later_seq_is_the_duplicate(con, packs):
+    # Ids sort the other way round from seq: the canonical is the first one seen, not min(id).
+    batch = staged(
+        [
+            raw("zz-wire", "wire.txt", BUDGET, COST),
+            raw("mm-other", "other.txt", SCHOOL, LIBRARY),
+            # Same body but for case and punctuation, and with boilerplate around it.
+            raw("aa-copy", "copy.txt", BUDGET.upper(), COMMENT, COST.replace(",", "")),
+        ],
+        packs,
+    )
+
+    counts = run(con, "r1", [batch])
+
+    assert duplicates(con) == {"zz-wire": None, "mm-other": None, "aa-copy": "zz-wire"}
+    assert (counts["published"], counts["duplicates"], counts["articles_read"]) == (2, 1, 3)
+    # A duplicate is still published whole, with its own body.
+    assert rows(con, "select body from published.articles where article_id = 'aa-copy'") == [
+        (body(BUDGET.upper(), COST.replace(",", "")),)
+    ]
+
+
+def test_copy_in_a_later_run_points_at_the_published_canonical(con, packs):
+    run(
+        con,
+        "r1",
+        [staged([raw("canon", "a.txt", BUDGET, COST), raw("dup", "b.txt", BUDGET, COST)], packs)],
+    )
+
+    counts = run(con, "r2", [staged([raw("late", "c.txt", PAYWALL, BUDGET, COST)], packs)])
+
+    assert duplicates(con) == {"canon": None, "dup": "canon", "late": "canon"}
+    assert (counts["published"], counts["duplicates"]) == (0, 1)
+    assert rows(con, "select article_id, run_id from published.articles order by 1") == [
+        ("canon", "r1"),
+        ("dup", "r1"),
+        ("late", "r2"),
+    ]
+
+
+def test_reprocessed_canonical_is_not_a_duplicate_of_itself(con, packs):
+    run(
+        con,
+        "r1",
+        [staged([raw("canon", "a.txt", BUDGET, COST), raw("dup", "b.txt", BUDGET, COST)], packs)],
+    )
+
+    # Version 2 of the file: a comment prompt more, the same body.
+    run(con, "r2", [staged([raw("canon", "a.txt", BUDGET, COST, COMMENT, version=2)], packs)])
+
+    assert duplicates(con) == {"canon": None, "dup": "canon"}
+    assert rows(
+        con, "select version, run_id from published.articles where article_id = 'canon'"
+    ) == [(2, "r2")]
+    assert first_seen(con) == [
+        ("canon", 0, "canon"),
+        ("canon", 1, "canon"),
+        ("dup", 0, "canon"),
+        ("dup", 1, "canon"),
+    ]
+
+
+def test_reprocessed_canonical_stays_canonical_beside_a_new_copy(con, packs):
+    run(con, "r1", [staged([raw("canon", "b.txt", BUDGET, COST)], packs)])
+
+    # The new copy sorts first in the run (a.txt < b.txt), so it gets seq 0.
+    run(
+        con,
+        "r2",
+        [
+            staged(
+                [
+                    raw("newcopy", "a.txt", BUDGET, COST),
+                    raw("canon", "b.txt", BUDGET, COST, COMMENT, version=2),
+                ],
+                packs,
+            )
+        ],
+    )
+
+    assert duplicates(con) == {"canon": None, "newcopy": "canon"}
+
+
+# --- paragraphs shared across articles
+
+
+def test_shared_paragraph_is_first_seen_in_the_earlier_article_of_the_run(con, packs):
+    batch = staged(
+        [
+            raw("zz-early", "a.txt", HARBOUR, RIDERSHIP),
+            raw("aa-late", "b.txt", RIDERSHIP, SCHOOL, FERRY),
+        ],
+        packs,
+    )
+
+    run(con, "r1", [batch])
+
+    assert first_seen(con) == [
+        ("aa-late", 0, "zz-early"),
+        ("aa-late", 1, "aa-late"),
+        ("aa-late", 2, "aa-late"),
+        ("zz-early", 0, "zz-early"),
+        ("zz-early", 1, "zz-early"),
+    ]
+    # Keep policy: the shared paragraph stays in both bodies, nothing is removed.
+    assert rows(con, "select article_id, word_count from published.articles order by 1") == [
+        ("aa-late", words(RIDERSHIP, SCHOOL, FERRY)),
+        ("zz-early", words(HARBOUR, RIDERSHIP)),
+    ]
+    assert rows(con, "select count(*) from published.removals") == [(0,)]
+
+
+def test_shared_paragraph_is_first_seen_in_the_published_article_across_runs(con, packs):
+    run(con, "r1", [staged([raw("zz-published", "z.txt", HARBOUR, RIDERSHIP)], packs)])
+
+    # The new article has seq 0 in its run, but the published one carried the paragraph first.
+    run(con, "r2", [staged([raw("aa-new", "a.txt", SCHOOL, COMMENT, RIDERSHIP)], packs)])
+
+    assert first_seen(con) == [
+        ("aa-new", 0, "aa-new"),
+        ("aa-new", 2, "zz-published"),
+        ("zz-published", 0, "zz-published"),
+        ("zz-published", 1, "zz-published"),
+    ]
+
+
+def test_reprocessed_first_carrier_stays_first(con, packs):
+    run(con, "r1", [staged([raw("old", "b.txt", HARBOUR, RIDERSHIP)], packs)])
+
+    run(
+        con,
+        "r2",
+        [
+            staged(
+                [
+                    raw("new", "a.txt", SCHOOL, RIDERSHIP),
+                    raw("old", "b.txt", HARBOUR, RIDERSHIP, COMMENT, version=2),
+                ],
+                packs,
+            )
+        ],
+    )
+
+    assert first_seen(con) == [
+        ("new", 0, "new"),
+        ("new", 1, "old"),
+        ("old", 0, "old"),
+        ("old", 1, "old"),
+    ]
+
+
+# --- the cut policy
+
+
+def test_cut_moves_a_shared_paragraph_out_of_the_later_body(con, packs):
+    batch = staged(
+        [
+            raw("early", "a.txt", HARBOUR, RIDERSHIP),
+            raw("late", "b.txt", SCHOOL, COMMENT, RIDERSHIP, FERRY),
+        ],
+        packs,
+    )
+
+    counts = run(con, "r1", [batch], cut=True)
+
+    assert rows(con, "select article_id, body, word_count from published.articles order by 1") == [
+        ("early", body(HARBOUR, RIDERSHIP), words(HARBOUR, RIDERSHIP)),
+        ("late", body(SCHOOL, FERRY), words(SCHOOL, FERRY)),
+    ]
+    assert first_seen(con) == [
+        ("early", 0, "early"),
+        ("early", 1, "early"),
+        ("late", 0, "late"),
+        ("late", 3, "late"),
+    ]
+    expected_removals = [
+        ("late", 1, COMMENT, "comments", COMMENT_RULE),
+        ("late", 2, RIDERSHIP, "duplicate_exact", CUT_RULE),
+    ]
+    assert rows(con, "select * from audit.removals order by 1, 2") == expected_removals
+    assert (
+        rows(con, "select * exclude (run_id) from published.removals order by 1, 2")
+        == expected_removals
+    )
+    assert counts["removed_spans"] == 2
+    assert counts["removals_by_reason"] == {"comments": 1, "duplicate_exact": 1}
+    assert (counts["published"], counts["duplicates"]) == (2, 0)
+
+
+def test_cut_applies_to_a_paragraph_published_in_an_earlier_run(con, packs):
+    run(con, "r1", [staged([raw("early", "z.txt", HARBOUR, RIDERSHIP)], packs)], cut=True)
+
+    run(con, "r2", [staged([raw("late", "a.txt", RIDERSHIP, SCHOOL)], packs)], cut=True)
+
+    assert rows(con, "select body from published.articles where article_id = 'late'") == [(SCHOOL,)]
+    assert rows(con, "select * from published.removals") == [
+        ("late", 0, RIDERSHIP, "duplicate_exact", CUT_RULE, "r2")
+    ]
+
+
+@pytest.mark.parametrize("later_run", [False, True], ids=["same-run", "later-run"])
+def test_cut_keeps_the_full_body_of_a_whole_article_duplicate(con, packs, later_run):
+    canon = raw("canon", "a.txt", HARBOUR, FERRY)
+    copy = raw("copy", "b.txt", HARBOUR, FERRY)
+    if later_run:
+        run(con, "r1", [staged([canon], packs)], cut=True)
+        counts = run(con, "r2", [staged([copy], packs)], cut=True)
+    else:
+        counts = run(con, "r1", [staged([canon, copy], packs)], cut=True)
+
+    assert rows(
+        con, "select article_id, body, word_count, duplicate_of from published.articles order by 1"
+    ) == [
+        ("canon", body(HARBOUR, FERRY), words(HARBOUR, FERRY), None),
+        ("copy", body(HARBOUR, FERRY), words(HARBOUR, FERRY), "canon"),
+    ]
+    assert first_seen(con) == [
+        ("canon", 0, "canon"),
+        ("canon", 1, "canon"),
+        ("copy", 0, "canon"),
+        ("copy", 1, "canon"),
+    ]
+    assert rows(con, "select count(*) from published.removals") == [(0,)]
+    assert counts["duplicates"] == 1
+
+
+def test_without_cut_nothing_is_cut(con, packs):
+    batch = staged(
+        [
+            raw("early", "a.txt", HARBOUR, RIDERSHIP),
+            raw("late", "b.txt", SCHOOL, COMMENT, RIDERSHIP, FERRY),
+        ],
+        packs,
+    )
+
+    counts = run(con, "r1", [batch], cut=False)
+
+    assert rows(con, "select body from published.articles where article_id = 'late'") == [
+        (body(SCHOOL, RIDERSHIP, FERRY),)
+    ]
+    assert ("late", 2, "early") in first_seen(con)
+    assert rows(con, "select article_id, position, reason, rule_id from published.removals") == [
+        ("late", 1, "comments", COMMENT_RULE)
+    ]
+    assert counts["removals_by_reason"] == {"comments": 1}
+
+
+def test_cut_never_leaves_an_article_with_an_empty_body(con, packs):
+    batch = staged(
+        [raw("full", "a.txt", BUDGET, COST, RIDERSHIP), raw("excerpt", "b.txt", BUDGET, RIDERSHIP)],
+        packs,
+    )
+
+    run(con, "r1", [batch], cut=True, publish=False)
+
+    assert (
+        rows(con, "select article_id from audit.articles where body = '' or word_count = 0") == []
+    )
+
+
+# --- quarantine_articles
+
+
+def test_quarantine_articles_moves_an_article_out_of_the_audit_batch(con, packs):
+    flagged = raw("flagged", "b.txt", SCHOOL, COMMENT, LIBRARY)
+    batch = staged(
+        [
+            raw("kept", "a.txt", HARBOUR, PAYWALL, FERRY),
+            flagged,
+            raw("other", "c.txt", BUDGET, COST),
+        ],
+        packs,
+    )
+    detail = "failed expect_column_values_to_not_match_regex_list on body"
+
+    counts = run(
+        con, "r1", [batch], failures={"flagged": ("boilerplate_left", detail)}, publish=False
+    )
+
+    for table in ("articles", "paragraphs", "removals"):
+        assert rows(con, f"select count(*) from audit.{table} where article_id = 'flagged'") == [
+            (0,)
+        ], table
+    assert rows(con, "select article_id, position from audit.removals") == [("kept", 1)]
+    assert rows(con, "select * from staging.quarantine") == [
+        ("b.txt", 0, "flagged", 1, "validate", "boilerplate_left", detail, flagged.content)
+    ]
+    assert counts == {
+        "files_ingested": 3,
+        "articles_read": 3,
+        "published": 2,
+        "duplicates": 0,
+        "quarantined": 1,
+        "removed_spans": 1,
+        "quarantine_by_reason": {"boilerplate_left": 1},
+        "removals_by_reason": {"paywall": 1},
+    }
+
+    warehouse.publish(con, "r1")
+
+    assert sorted(duplicates(con)) == ["kept", "other"]
+    assert rows(con, "select article_id, step, reason, run_id from published.quarantine") == [
+        ("flagged", "validate", "boilerplate_left", "r1")
+    ]
+    # The raw layer still holds the document: nothing vanishes.
+    assert rows(con, "select article_id from raw.documents order by 1") == [
+        ("flagged",),
+        ("kept",),
+        ("other",),
+    ]
+
+
+def test_quarantine_articles_with_no_failures_changes_nothing(con, packs):
+    run(con, "r1", [staged([raw("kept", "a.txt", HARBOUR, FERRY)], packs)], publish=False)
+
+    warehouse.quarantine_articles(con, {})
+
+    assert rows(con, "select article_id from audit.articles") == [("kept",)]
+    assert rows(con, "select count(*) from staging.quarantine") == [(0,)]
+
+
+def test_quarantining_a_canonical_leaves_no_dangling_duplicate(con, packs):
+    # In the flow this happens under the cut policy: the canonical is cut below 30 words and
+    # fails too_short while its duplicate keeps the full body and passes.
+    batch = staged(
+        [raw("canon", "a.txt", HARBOUR, FERRY), raw("copy", "b.txt", HARBOUR, FERRY)], packs
+    )
+
+    run(con, "r1", [batch], failures={"canon": ("too_short", "failed word_count")})
+
+    dangling = rows(
+        con,
+        "select article_id, duplicate_of from published.articles "
+        "where duplicate_of not in (select article_id from published.articles)",
+    )
+    assert dangling == []
+
+
+# --- a changed file version
+
+
+def test_version_2_of_a_file_replaces_only_that_files_rows(con, tmp_path, packs):
+    root = tmp_path / "input"
+    write(
+        root,
+        "feed.jsonl",
+        "\n".join(
+            [
+                json.dumps({"text": f"{BUDGET}\n{COMMENT}\n{COST}", "title": "Bus Budget"}),
+                json.dumps({"text": f"{HARBOUR}\n{FERRY}", "title": "Harbour Wall"}),
+                "{not json",
+            ]
+        ),
+    )
+    write(root, "other.txt", "\n".join([SCHOOL, PAYWALL, LIBRARY]))
+    write(root, "empty.txt", "")
+    run_files(con, "r1", root, packs)
+    before = published_state(con)
+    feed1, feed2, feed3 = (article_id("feed.jsonl", n) for n in (1, 2, 3))
+    other = article_id("other.txt", 0)
+
+    # Version 2: line 1 rewritten, line 2 now malformed, line 3 gone.
+    write(
+        root,
+        "feed.jsonl",
+        "\n".join(
+            [
+                json.dumps({"text": f"{RIDERSHIP}\n{LIBRARY}", "title": "Ridership Recovers"}),
+                json.dumps({"title": "No Body"}),
+            ]
+        ),
+    )
+    counts = run_files(con, "r2", root, packs)
+
+    assert (counts["files_unchanged"], counts["files_ingested"], counts["articles_read"]) == (
+        2,
+        1,
+        2,
+    )
+    assert rows(
+        con,
+        "select article_id, version, title, body, run_id from published.articles "
+        "order by source_file",
+    ) == [
+        (feed1, 2, "Ridership Recovers", body(RIDERSHIP, LIBRARY), "r2"),
+        (other, 1, None, body(SCHOOL, LIBRARY), "r1"),
+    ]
+    # LIBRARY first appeared in other.txt (published in r1).
+    assert first_seen(con) == sorted(
+        [(feed1, 0, feed1), (feed1, 1, other), (other, 0, other), (other, 2, other)]
+    )
+    assert rows(con, "select article_id, position, reason, run_id from published.removals") == [
+        (other, 1, "paywall", "r1")
+    ]
+    assert rows(
+        con,
+        "select source_file, item, version, reason, run_id from published.quarantine order by 1, 2",
+    ) == [("empty.txt", 0, 1, "empty", "r1"), ("feed.jsonl", 2, 2, "malformed", "r2")]
+    # Other files' rows are exactly as before.
+    after = published_state(con)
+    untouched = {"articles": 0, "paragraphs": 0, "removals": 0, "quarantine": 0}
+    for table, column in untouched.items():
+        keep = {other, "empty.txt"}
+        assert [r for r in after[table] if r[column] in keep] == [
+            r for r in before[table] if r[column] in keep
+        ], table
+    assert feed2 not in {r[0] for r in after["articles"]}
+    assert feed3 not in {r[2] for r in after["quarantine"]}
+
+    sha2 = file_sha256(root / "feed.jsonl")
+    assert warehouse.known_versions(con) == {
+        "feed.jsonl": (sha2, 2),
+        "other.txt": (file_sha256(root / "other.txt"), 1),
+        "empty.txt": (file_sha256(root / "empty.txt"), 1),
+    }
+    assert rows(
+        con, "select version, run_id from raw.files where source_file = 'feed.jsonl' order by 1"
+    ) == [(1, "r1"), (2, "r2")]
+    assert rows(con, "select article_id, version from raw.documents order by 2, 1") == sorted(
+        [(feed1, 1), (feed2, 1), (other, 1)], key=lambda r: (r[1], r[0])
+    ) + [(feed1, 2)]
+
+
+def test_known_versions_is_empty_for_a_new_warehouse(con):
+    assert warehouse.known_versions(con) == {}
+
+
+def test_known_versions_takes_the_sha_of_the_highest_version(con):
+    # The latest sha sorts neither first nor last, so neither min() nor max() would find it.
+    for version, sha in [(1, "a" * 64), (3, "b" * 64), (2, "c" * 64)]:
+        con.execute(
+            "insert into raw.files values ('feed.jsonl', ?, ?, 10, 'r', now())", [version, sha]
+        )
+    con.execute("insert into raw.files values ('one.txt', 1, ?, 5, 'r', now())", ["d" * 64])
+
+    assert warehouse.known_versions(con) == {"feed.jsonl": ("b" * 64, 3), "one.txt": ("d" * 64, 1)}
+
+
+# --- publish is atomic
+
+
+def test_publish_failing_midway_leaves_published_tables_as_before(con, packs):
+    run(
+        con,
+        "r1",
+        [
+            staged(
+                [raw("a", "a.txt", HARBOUR, COMMENT, FERRY), raw("gone", "g.txt", BUDGET, COST)],
+                packs,
+            )
+        ],
+    )
+    before = published_state(con)
+    files_before = rows(con, "select * from raw.files order by 1")
+    batch = staged(
+        [raw("a", "a.txt", SCHOOL, LIBRARY, version=2), raw("b", "b.txt", RIDERSHIP, PAYWALL)],
+        packs,
+    )
+    run(con, "r2", [batch], publish=False)
+    # A row already holding b's key makes the last insert of publish() fail.
+    con.execute(
+        "insert into raw.documents values ('b', 1, 'b.txt', 0, 'text', 'utf-8', 'x', "
+        "null, null, null, null, 'elsewhere')"
+    )
+
+    with pytest.raises(duckdb.ConstraintException, match="article_id: b, version: 1"):
+        warehouse.publish(con, "r2")
+
+    assert published_state(con) == before
+    assert rows(con, "select * from raw.files order by 1") == files_before
+    assert rows(con, "select article_id, run_id from raw.documents order by 1") == [
+        ("a", "r1"),
+        ("b", "elsewhere"),
+        ("gone", "r1"),
+    ]
+    # The connection is out of the failed transaction and usable.
+    assert rows(con, "select status from audit.runs order by run_id") == [
+        ("published",),
+        ("running",),
+    ]
+
+
+# --- finish_run and the runs tables
+
+
+def test_finish_run_records_counts_maps_and_failed_expectations(con, packs):
+    counts = run(
+        con,
+        "r1",
+        [
+            staged(
+                [
+                    raw("a", "a.txt", HARBOUR, COMMENT, FERRY),
+                    raw("b", "b.txt", HARBOUR, FERRY),
+                    raw("c", "c.txt", COMMENT),
+                ],
+                packs,
+            )
+        ],
+        publish=False,
+    )
+    warehouse.publish(con, "r1")
+    warehouse.finish_run(
+        con,
+        "r1",
+        "published",
+        {
+            **counts,
+            "files_seen": 4,
+            "files_unchanged": 1,
+            "failed_expectations": ["expect_column_values_to_be_between(word_count)"],
+        },
+    )
+
+    row = con.execute(
+        "select status, finished_at is not null, files_seen, files_unchanged, files_ingested, "
+        "articles_read, published, duplicates, quarantined, removed_spans, quarantine_by_reason, "
+        "removals_by_reason, failed_expectations from audit.runs where run_id = 'r1'"
+    ).fetchone()
+    assert row[:10] == ("published", True, 4, 1, 3, 3, 1, 1, 1, 1)
+    assert json.loads(row[10]) == {"empty": 1}
+    assert json.loads(row[11]) == {"comments": 1}
+    assert row[12] == ["expect_column_values_to_be_between(word_count)"]
+
+
+def test_published_runs_shows_only_published_runs(con, packs):
+    run(con, "r1", [staged([raw("a", "a.txt", HARBOUR, FERRY)], packs)])
+    counts = run(con, "r2", [staged([raw("b", "b.txt", SCHOOL, LIBRARY)], packs)], publish=False)
+    warehouse.finish_run(con, "r2", "blocked", {**counts, "failed_expectations": ["x(body)"]})
+    warehouse.start_run(con, "r3", Path("input"))
+
+    assert rows(con, "select run_id, status from audit.runs order by 1") == [
+        ("r1", "published"),
+        ("r2", "blocked"),
+        ("r3", "running"),
+    ]
+    assert rows(con, "select run_id, published from published.runs") == [("r1", 1)]
+    # A blocked run leaves the audit batch but publishes nothing.
+    assert rows(con, "select article_id from published.articles") == [("a",)]
+    assert rows(
+        con, "select failed_expectations, files_seen from audit.runs where run_id = 'r2'"
+    ) == [(["x(body)"], None)]
+
+
+# --- connect
+
+
+def test_connect_read_only_to_a_missing_file_raises(tmp_path):
+    path = tmp_path / "nowhere" / "warehouse.duckdb"
+    with pytest.raises(FileNotFoundError, match=str(path)):
+        with warehouse.connect(path, read_only=True):
+            pass
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_connect_creates_the_schema_and_read_only_reads_it(tmp_path, packs):
+    path = tmp_path / "data" / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        run(con, "r1", [staged([raw("a", "a.txt", HARBOUR, FERRY)], packs)])
+
+    with warehouse.connect(path, read_only=True) as con:
+        assert rows(con, "select article_id, run_id from published.articles") == [("a", "r1")]
+        with pytest.raises(duckdb.InvalidInputException, match="read-only"):
+            con.execute("delete from published.articles")
