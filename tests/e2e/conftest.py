@@ -23,6 +23,14 @@ def prefect_server():
         yield
 
 
+@pytest.fixture(autouse=True)
+def quality_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GX Data Docs of each test go to its tmp folder, not into the repository."""
+    folder = tmp_path / "quality"
+    monkeypatch.setenv("COPYDESK_QUALITY_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def seeds_copy(tmp_path: Path) -> Path:
     """The seed articles (not their README or gold labels) in a fresh folder."""

@@ -41,7 +41,7 @@ def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy):
+def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy, quality_dir):
     shutil.copytree(SAMPLE, seeds_copy / "sample")
     db = tmp_path / "w.duckdb"
 
@@ -49,6 +49,9 @@ def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy):
 
     assert summary.balanced
     assert summary.articles_read == summary.published + summary.duplicates + summary.quarantined
+    assert (quality_dir / "index.html").is_file()  # GX Data Docs for people to open
+    outcomes = query(db, "select severity, success, count(*) from audit.validations group by all")
+    assert ("article", False, 1) in outcomes  # the sample's feed stub is too short
     n_files = sum(1 for p in seeds_copy.rglob("*") if p.is_file())
     assert summary.files_seen == summary.files_ingested == n_files
     gold = json.loads((SEEDS / "gold.json").read_text(encoding="utf-8"))
