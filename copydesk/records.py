@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-# Why a paragraph left a body, or why a file or article went to quarantine. One closed set:
+# Why a paragraph left a body, and why a file or article went to quarantine. One closed set:
 # a rule pack, a step or an expectation naming anything else is an error.
-REASONS = frozenset(
+REMOVAL_REASONS = frozenset(
     {
-        # paragraph removals
         "paywall",
         "cta",
         "comments",
@@ -22,7 +21,10 @@ REASONS = frozenset(
         "caption",
         "duplicate_exact",
         "duplicate_near",
-        # whole file or article
+    }
+)
+QUARANTINE_REASONS = frozenset(
+    {
         "empty",
         "binary",
         "undecodable",
@@ -35,6 +37,7 @@ REASONS = frozenset(
         "mojibake",
     }
 )
+REASONS = REMOVAL_REASONS | QUARANTINE_REASONS
 
 
 def check_reason(reason: str) -> str:

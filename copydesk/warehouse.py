@@ -343,19 +343,7 @@ def finish_run(
     con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: Mapping[str, object]
 ) -> None:
     """Record how a run ended, with its counts and any failed expectations."""
-    columns = (
-        "files_seen",
-        "files_unchanged",
-        "files_ingested",
-        "articles_read",
-        "published",
-        "duplicates",
-        "quarantined",
-        "removed_spans",
-        "quarantine_by_reason",
-        "removals_by_reason",
-        "failed_expectations",
-    )
+    columns = [c for c in summary if c != "run_id"]
     sets = ", ".join(f"{c} = ${c}" for c in columns)
     values = {c: summary.get(c) for c in columns}
     for c in ("quarantine_by_reason", "removals_by_reason"):

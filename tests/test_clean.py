@@ -20,7 +20,7 @@ from copydesk.clean import (
     split_paragraphs,
 )
 from copydesk.dedup import WITHIN_ARTICLE_RULE
-from copydesk.records import REASONS, RawArticle
+from copydesk.records import QUARANTINE_REASONS, REASONS, RawArticle
 
 HEADLINE = "Council Approves Two New Bus Lines"
 B1 = "The council met on Tuesday evening to debate the new budget for public transport in the city."
@@ -157,24 +157,12 @@ def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(
     assert rule_id in SHIPPED_RULE_IDS | {WITHIN_ARTICLE_RULE}
 
 
-# Reasons that name a whole file or article, or a repeat across articles (not clean_text's job).
-NOT_PARAGRAPH_REASONS = {
-    "empty",
-    "binary",
-    "undecodable",
-    "too_large",
-    "unsupported_format",
-    "malformed",
-    "extract_failed",
-    "too_short",
-    "boilerplate_left",
-    "mojibake",
-    "duplicate_near",
-}
+# A repeat across articles is the warehouse's job, not clean_text's.
+NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near"}
 
 
 def test_every_paragraph_reason_code_has_an_example():
-    assert {reason for _, reason, _ in REMOVED} == REASONS - NOT_PARAGRAPH_REASONS
+    assert {reason for _, reason, _ in REMOVED} == REASONS - NOT_CLEAN_TEXT_REASONS
     assert {
         "paywall",
         "cta",
@@ -184,7 +172,7 @@ def test_every_paragraph_reason_code_has_an_example():
         "section_label",
         "caption",
         "duplicate_exact",
-    } <= REASONS - NOT_PARAGRAPH_REASONS
+    } <= REASONS - NOT_CLEAN_TEXT_REASONS
 
 
 def test_captions_are_kept_apart_from_the_body(packs):
