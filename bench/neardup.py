@@ -1,0 +1,351 @@
+"""Near-duplicate benchmark: copydesk's MinHash + LSH (candidates joined in DuckDB, verified
+exactly) against datasketch's MinHashLSH, on articles and paragraphs made from real text.
+
+    uv run --group bench python bench/neardup.py [--originals 600] [--out bench/out/neardup.json]
+
+Positives are realistic edits of real articles (dev pages, seeds): words changed, sentences
+dropped, paragraphs swapped, boilerplate added, a teaser cut from the top, lines re-wrapped.
+Negatives are every other pair, among them the five seeds: one event, shared quotes, five
+different articles. Scores are over pairs: a predicted pair is right when both texts come from
+the same original."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import dev_texts, seed_bodies  # noqa: E402
+from copydesk.dedup import normalize_for_hash  # noqa: E402
+from copydesk.neardup import MinHasher, band_keys, overlap, shingle_sets  # noqa: E402
+
+BOILERPLATE = [
+    "Share this article",
+    "Sign up for our newsletter",
+    "Advertisement",
+    "Read more: the latest from our newsroom",
+    "Follow us on social media for updates.",
+    "You have read 2 of 5 free articles this month.",
+    "Copyright 2026. All rights reserved.",
+    "Leave a Reply",
+]
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    group: int  # the original it was made from
+    edit: str
+    seed: bool = False  # one of the five seed articles (or a copy of one)
+
+
+# --- edits --------------------------------------------------------------------------------
+
+
+def change_words(paras: list[str], rng: random.Random, share: float = 0.03) -> list[str]:
+    out = []
+    for p in paras:
+        words = p.split()
+        for i in range(len(words)):
+            if rng.random() < share:
+                words[i] = rng.choice(["also", "new", "local", "major", "said", "reported"])
+        out.append(" ".join(words))
+    return out
+
+
+def drop_sentences(paras: list[str], rng: random.Random) -> list[str]:
+    sentences = [(i, s) for i, p in enumerate(paras) for s in _SENTENCE.split(p)]
+    if len(sentences) < 6:
+        return change_words(paras, rng)
+    drop = set(rng.sample(range(len(sentences)), 2))
+    kept: dict[int, list[str]] = {}
+    for k, (i, s) in enumerate(sentences):
+        if k not in drop:
+            kept.setdefault(i, []).append(s)
+    return [" ".join(kept[i]) for i in sorted(kept)]
+
+
+def swap_paragraphs(paras: list[str], rng: random.Random) -> list[str]:
+    if len(paras) < 3:
+        return drop_sentences(paras, rng)
+    out = list(paras)
+    i = rng.randrange(len(out) - 1)
+    out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+def add_boilerplate(paras: list[str], rng: random.Random) -> list[str]:
+    return rng.sample(BOILERPLATE, 2) + paras + rng.sample(BOILERPLATE, 2)
+
+
+def teaser(paras: list[str], rng: random.Random) -> list[str]:
+    words, out = 0, []
+    for p in paras:
+        out.append(p)
+        words += len(p.split())
+        if words >= 60:
+            break
+    return out + ["Read the full story"]
+
+
+def rewrap(paras: list[str], rng: random.Random) -> list[str]:
+    return [textwrap.fill(p, width=rng.choice([60, 72])) for p in paras]
+
+
+ARTICLE_EDITS: dict[str, Callable[[list[str], random.Random], list[str]]] = {
+    "words": change_words,
+    "sentences": drop_sentences,
+    "reorder": swap_paragraphs,
+    "boilerplate": add_boilerplate,
+    "teaser": teaser,
+    "rewrap": rewrap,
+}
+
+
+def paragraph_edit(p: str, rng: random.Random, kind: str) -> str:
+    words = p.split()
+    if kind == "word":
+        i = rng.randrange(len(words))
+        words[i] = rng.choice(["also", "new", "local", "said"])
+        return " ".join(words)
+    if kind == "punctuation":
+        return p.replace(",", "").replace("“", '"').replace("”", '"').upper()
+    if kind == "sentence":
+        parts = _SENTENCE.split(p)
+        return " ".join(parts[:-1]) if len(parts) > 2 else p + " He added nothing more."
+    return textwrap.fill(p, width=50)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def article_items(originals: int, rng: random.Random) -> list[Item]:
+    pages = [t["text"].split("\n") for t in dev_texts()]
+    pages = [[p for p in page if p.strip()] for page in pages]
+    pages = [page for page in pages if sum(len(p.split()) for p in page) >= 150]
+    rng.shuffle(pages)
+    bases = pages[:originals] + list(seed_bodies().values())
+    items, edits = [], list(ARTICLE_EDITS)
+    for g, paras in enumerate(bases):
+        seed = g >= len(bases) - 5
+        items.append(Item("\n".join(paras), g, "original", seed))
+        if g % 2 == 0 or seed:  # half of the originals get a copy, each with one kind of edit
+            kind = edits[(g // 2) % len(edits)]
+            items.append(Item("\n".join(ARTICLE_EDITS[kind](paras, rng)), g, kind, seed))
+    return items
+
+
+def paragraph_items(originals: int, rng: random.Random) -> list[Item]:
+    seen, paras = set(), []
+    sources = [t["text"] for t in dev_texts()] + ["\n".join(b) for b in seed_bodies().values()]
+    for text in sources:
+        for p in text.split("\n"):
+            key = normalize_for_hash(p)
+            if len(key.split()) >= 12 and key not in seen:
+                seen.add(key)
+                paras.append(p.strip())
+    rng.shuffle(paras)
+    seeds = [p for b in seed_bodies().values() for p in b if len(p.split()) >= 12]
+    bases = paras[:originals] + [p for p in seeds if p not in paras[:originals]]
+    items, kinds = [], ["word", "punctuation", "sentence", "rewrap"]
+    for g, p in enumerate(bases):
+        items.append(Item(p, g, "original"))
+        if g % 2 == 0:
+            kind = kinds[(g // 2) % len(kinds)]
+            items.append(Item(paragraph_edit(p, rng, kind), g, kind))
+    return items
+
+
+# --- methods ------------------------------------------------------------------------------
+
+
+def copydesk_pairs(
+    texts: Sequence[str],
+    jaccard: float,
+    containment: float,
+    lead_words: int | None,
+    bands: int,
+    rows: int,
+) -> set[tuple[int, int]]:
+    """Pairs found by copydesk: band keys of the full text (and of its lead, for teasers)
+    joined in DuckDB, then every candidate verified on its exact shingle sets."""
+    hasher = MinHasher()
+    tables = []
+    full, leads = shingle_sets(hasher, texts, lead_words or 0)
+    views = [("full", full)] + ([("lead", leads)] if lead_words else [])
+    for kind, sets in views:
+        keys = band_keys(hasher.signatures_of(sets), bands=bands, rows=rows)
+        n, bands = keys.shape
+        tables.append(
+            pa.table(
+                {
+                    "doc": np.repeat(np.arange(n), bands),
+                    "kind": [kind] * (n * bands),
+                    "band": np.tile(np.arange(bands), n),
+                    "band_key": keys.ravel(),
+                }
+            )
+        )
+    con = duckdb.connect()
+    con.register("bands", pa.concat_tables(tables))
+    candidates = con.execute("""
+        select distinct a.doc, b.doc
+        from bands a join bands b using (kind, band, band_key)
+        where a.doc < b.doc
+    """).fetchall()
+    con.close()
+    shingles = full
+    found = set()
+    for i, j in candidates:
+        jac, cont = overlap(shingles[i], shingles[j])
+        big_enough = min(len(shingles[i]), len(shingles[j])) >= 20
+        if jac >= jaccard or (lead_words and big_enough and cont >= containment):
+            found.add((i, j))
+    return found
+
+
+def datasketch_pairs(texts: Sequence[str], threshold: float) -> set[tuple[int, int]]:
+    """Pairs found by datasketch's MinHashLSH, used as its documentation shows."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=128)
+    hashes = []
+    for i, text in enumerate(texts):
+        words = normalize_for_hash(text).split()
+        grams = {" ".join(words[k : k + 3]).encode() for k in range(max(len(words) - 2, 1))}
+        m = MinHash(num_perm=128)
+        m.update_batch(list(grams))
+        lsh.insert(i, m)
+        hashes.append(m)
+    return {(min(i, j), max(i, j)) for i, m in enumerate(hashes) for j in lsh.query(m) if i != j}
+
+
+def score(found: set[tuple[int, int]], items: Sequence[Item]) -> dict:
+    truth = set()
+    by_group: dict[int, list[int]] = {}
+    for i, item in enumerate(items):
+        by_group.setdefault(item.group, []).append(i)
+    for members in by_group.values():
+        truth.update(combinations(members, 2))
+    tp = len(found & truth)
+    precision = tp / len(found) if found else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    missed: dict[str, int] = {}
+    for i, j in truth - found:
+        kind = items[j].edit if items[j].edit != "original" else items[i].edit
+        missed[kind] = missed.get(kind, 0) + 1
+    return {
+        "pairs_true": len(truth),
+        "pairs_found": len(found),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(2 * precision * recall / (precision + recall), 4) if tp else 0.0,
+        "missed_by_edit": missed,
+    }
+
+
+def seed_pairs(found: set[tuple[int, int]], items: Sequence[Item]) -> int:
+    """Predicted pairs between two different seed articles or their copies (must be 0)."""
+    return sum(
+        1 for i, j in found if items[i].seed and items[j].seed and items[i].group != items[j].group
+    )
+
+
+def timed(fn: Callable[[], set]) -> tuple[set, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def run(originals: int, paragraphs: int, settings: dict) -> dict:
+    rng = random.Random(7)
+    report = {"settings": settings}
+    for level, items in (
+        ("articles", article_items(originals, rng)),
+        ("paragraphs", paragraph_items(paragraphs, rng)),
+    ):
+        texts = [it.text for it in items]
+        cfg = settings[level]
+        ours, t_ours = timed(
+            lambda: copydesk_pairs(
+                texts,
+                cfg["jaccard"],
+                cfg["containment"],
+                cfg["lead_words"],
+                cfg["bands"],
+                cfg["rows"],
+            )
+        )
+        peer, t_peer = timed(lambda: datasketch_pairs(texts, cfg["jaccard"]))
+        report[level] = {
+            "items": len(items),
+            "copydesk": {**score(ours, items), "ms_per_item": round(1000 * t_ours / len(texts), 3)},
+            "datasketch": {
+                **score(peer, items),
+                "ms_per_item": round(1000 * t_peer / len(texts), 3),
+            },
+        }
+        if level == "articles":
+            report[level]["copydesk"]["seed_pairs"] = seed_pairs(ours, items)
+            report[level]["datasketch"]["seed_pairs"] = seed_pairs(peer, items)
+    return report
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        "| level | method | items | true pairs | found | precision | recall | F1 | ms/item |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for level in ("articles", "paragraphs"):
+        for method in ("copydesk", "datasketch"):
+            r = report[level][method]
+            lines.append(
+                f"| {level} | {method} | {report[level]['items']} | {r['pairs_true']} | "
+                f"{r['pairs_found']} | {r['precision']:.3f} | {r['recall']:.3f} | "
+                f"{r['f1']:.3f} | {r['ms_per_item']:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+DEFAULTS = {
+    "articles": {"jaccard": 0.5, "containment": 0.8, "lead_words": 60, "bands": 16, "rows": 8},
+    "paragraphs": {"jaccard": 0.5, "containment": 0.8, "lead_words": None, "bands": 32, "rows": 4},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--originals", type=int, default=800, help="article originals")
+    parser.add_argument("--paragraphs", type=int, default=4000, help="paragraph originals")
+    parser.add_argument("--out", type=Path, default=Path("bench/out/neardup.json"))
+    args = parser.parse_args()
+    report = run(args.originals, args.paragraphs, DEFAULTS)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(markdown(report))
+    for level in ("articles", "paragraphs"):
+        for method in ("copydesk", "datasketch"):
+            r = report[level][method]
+            print(
+                f"{level} {method}: missed by edit {r['missed_by_edit']}"
+                + (f", pairs between seeds {r['seed_pairs']}" if "seed_pairs" in r else "")
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Near duplicates: word shingles, MinHash signatures computed per batch with numpy, LSH band
+keys, and the similarity estimates that verify a candidate pair."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from copydesk.dedup import normalize_for_hash
+
+_CHUNK = 1 << 16  # shingles hashed at once: bounds the (chunk x permutations) matrix
+_SHIFT_32 = np.uint64(32)
+_GRAM_MIX = np.uint64(0x100000001B3)  # odd multiplier that chains word hashes into an n-gram
+
+
+@dataclass(frozen=True, slots=True)
+class MinHasher:
+    """MinHash over word n-grams with `num_perm` multiply-shift hash functions.
+
+    Each function maps a 32-bit shingle x to the top 32 bits of (a*x + b) mod 2^64, with a
+    odd: Dietzfelbinger's multiply-shift family, which needs no division and so runs several
+    times faster in numpy than the (a*x + b) mod prime family, with the same estimates."""
+
+    num_perm: int = 128
+    ngram: int = 3
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.num_perm < 1 or self.ngram < 1:
+            raise ValueError("num_perm and ngram must be at least 1")
+
+    @property
+    def _params(self) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        a = rng.integers(0, 1 << 63, size=self.num_perm, dtype=np.uint64) | np.uint64(1)
+        b = rng.integers(0, 1 << 63, size=self.num_perm, dtype=np.uint64)
+        return a, b
+
+    def shingles(self, text: str, word_hashes: dict[str, int] | None = None) -> np.ndarray:
+        """The distinct 32-bit hashes of the text's word n-grams (one shingle if shorter)."""
+        return np.unique(self.shingle_sequence(text, word_hashes))
+
+    def shingle_sequence(self, text: str, word_hashes: dict[str, int] | None = None) -> np.ndarray:
+        """The 32-bit hashes of the text's word n-grams in text order, repeats included.
+
+        `word_hashes` caches word hashes across the texts of a batch."""
+        words = normalize_for_hash(text).split()
+        if not words:
+            return np.empty(0, dtype=np.uint64)
+        cache = {} if word_hashes is None else word_hashes
+        for w in words:
+            if w not in cache:
+                cache[w] = xxhash.xxh32_intdigest(w)
+        hashes = np.fromiter((cache[w] for w in words), dtype=np.uint64, count=len(words))
+        n = min(self.ngram, len(words))
+        grams = hashes[: len(words) - n + 1].copy()
+        with np.errstate(over="ignore"):  # wrap-around is the mixing
+            for k in range(1, n):
+                grams = grams * _GRAM_MIX + hashes[k : len(words) - n + 1 + k]
+        return (grams ^ (grams >> _SHIFT_32)) & np.uint64(0xFFFFFFFF)
+
+    def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(signatures, shingle counts): one row of `num_perm` uint32 values per text."""
+        word_hashes: dict[str, int] = {}
+        shingle_sets = [self.shingles(t, word_hashes) for t in texts]
+        return self.signatures_of(shingle_sets), np.array([len(s) for s in shingle_sets])
+
+    def signatures_of(self, shingle_sets: Sequence[np.ndarray]) -> np.ndarray:
+        """One row of `num_perm` uint32 MinHash values per set of distinct shingles.
+
+        An empty set gets the all-ones signature, which matches nothing that has words."""
+        counts = np.array([len(s) for s in shingle_sets], dtype=np.int64)
+        sigs = np.full((len(shingle_sets), self.num_perm), 0xFFFFFFFF, dtype=np.uint32)
+        if not counts.sum():
+            return sigs
+        a, b = self._params
+        a, b = a[:, None], b[:, None]
+        owners = np.repeat(np.arange(len(shingle_sets)), counts)
+        values = np.concatenate(shingle_sets)
+        for start in range(0, len(values), _CHUNK):
+            x = values[None, start : start + _CHUNK]
+            with np.errstate(over="ignore"):
+                hashed = ((a * x + b) >> _SHIFT_32).astype(np.uint32)  # (num_perm, chunk)
+            # Columns are grouped by owner: reduce each owner's run to its minimum per row.
+            chunk_owners = owners[start : start + _CHUNK]
+            starts = np.flatnonzero(np.r_[True, chunk_owners[1:] != chunk_owners[:-1]])
+            mins = np.minimum.reduceat(hashed, starts, axis=1).T
+            rows = chunk_owners[starts]
+            sigs[rows] = np.minimum(sigs[rows], mins)
+        return sigs
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band per signature: (n, bands); equal keys make a candidate pair.
+
+    Band k hashes MinHash values k*rows to (k+1)*rows - 1; the rest are unused."""
+    n, num_perm = signatures.shape
+    if bands * rows > num_perm:
+        raise ValueError(f"{bands} bands of {rows} rows need more than {num_perm} permutations")
+    grouped = signatures[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    keys = np.zeros((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrap-around is the point of this mixing
+        for r in range(rows):
+            keys = keys * np.uint64(0x9E3779B97F4A7C15) + grouped[:, :, r]
+        keys ^= keys >> np.uint64(29)
+    # Fold in the band number so equal values in different bands never collide.
+    return keys ^ (np.arange(bands, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9))
+
+
+def lsh_threshold(bands: int, rows: int) -> float:
+    """The similarity at which a pair becomes a candidate with probability about one half."""
+    return (1 / bands) ** (1 / rows)
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of paired rows: the share of equal MinHash values."""
+    return (np.atleast_2d(sig_a) == np.atleast_2d(sig_b)).mean(axis=1)
+
+
+def estimate_containment(jaccard: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
+    """Estimated share of the smaller set inside the larger, from Jaccard and the set sizes."""
+    jaccard, size_a, size_b = (np.asarray(v, dtype=float) for v in (jaccard, size_a, size_b))
+    overlap = jaccard * (size_a + size_b) / (1 + jaccard)
+    smaller = np.minimum(size_a, size_b)
+    return np.divide(overlap, smaller, out=np.zeros_like(overlap), where=smaller > 0)
+
+
+def components(pairs: Iterable[tuple[int, int]], n: int) -> np.ndarray:
+    """The connected component (its smallest member) of each of `n` nodes joined by `pairs`."""
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return np.array([root(i) for i in range(n)])
+
+
+def overlap(shingles_a: np.ndarray, shingles_b: np.ndarray) -> tuple[float, float]:
+    """Exact (Jaccard, containment of the smaller set in the larger) of two shingle sets."""
+    if not len(shingles_a) or not len(shingles_b):
+        return 0.0, 0.0
+    common = len(np.intersect1d(shingles_a, shingles_b, assume_unique=True))
+    union = len(shingles_a) + len(shingles_b) - common
+    return common / union, common / min(len(shingles_a), len(shingles_b))
+
+
+def shingle_sets(
+    hasher: MinHasher, texts: Sequence[str], lead_shingles: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Distinct shingles of each whole text, and of its first `lead_shingles` shingles: a
+    teaser and its full story share the lead even though their whole texts differ."""
+    word_hashes: dict[str, int] = {}
+    full, leads = [], []
+    for text in texts:
+        seq = hasher.shingle_sequence(text, word_hashes)
+        full.append(np.unique(seq))
+        leads.append(np.unique(seq[:lead_shingles]))
+    return full, leads
