@@ -20,6 +20,7 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 
@@ -282,7 +283,8 @@ def run(originals: int, paragraphs: int, settings: dict) -> dict:
         texts = [it.text for it in items]
         cfg = settings[level]
         ours, t_ours = timed(
-            lambda: copydesk_pairs(
+            partial(
+                copydesk_pairs,
                 texts,
                 cfg["jaccard"],
                 cfg["containment"],
@@ -291,7 +293,8 @@ def run(originals: int, paragraphs: int, settings: dict) -> dict:
                 cfg["rows"],
             )
         )
-        peer, t_peer = timed(lambda: datasketch_pairs(texts, cfg["jaccard"]))
+        peer, t_peer = timed(partial(datasketch_pairs, texts, cfg["jaccard"]))
+        per_item = {"copydesk": t_ours / len(texts), "datasketch": t_peer / len(texts)}
         report[level] = {
             "items": len(items),
             "copydesk": {**score(ours, items), "ms_per_item": round(1000 * t_ours / len(texts), 3)},
