@@ -294,7 +294,6 @@ def run(originals: int, paragraphs: int, settings: dict) -> dict:
             )
         )
         peer, t_peer = timed(partial(datasketch_pairs, texts, cfg["jaccard"]))
-        per_item = {"copydesk": t_ours / len(texts), "datasketch": t_peer / len(texts)}
         report[level] = {
             "items": len(items),
             "copydesk": {**score(ours, items), "ms_per_item": round(1000 * t_ours / len(texts), 3)},
