@@ -166,3 +166,40 @@ def shingle_sets(
         full.append(np.unique(seq))
         leads.append(np.unique(seq[:lead_shingles]))
     return full, leads
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where each new member goes: cluster ids are the canonical member's id, and stay."""
+
+    cluster_of: dict[str, str]  # every new member -> its cluster id
+    merges: list[tuple[str, str]]  # (kept cluster, merged cluster) when a new member joins two
+
+
+def assign_clusters(
+    new: Sequence[str],
+    existing: dict[str, str],
+    pairs: Iterable[tuple[str, str]],
+    rank: dict[str, tuple],
+) -> Assignment:
+    """Clusters for `new` members given verified similar `pairs` among new and existing ones.
+
+    `existing` maps members already clustered to their cluster id, which is also that
+    cluster's canonical member; `rank` orders members, first is canonical (earliest seen,
+    then the policy's tie-break). A component that touches existing clusters keeps the one
+    whose canonical ranks first and records the others as merged into it; a component of
+    new members only becomes a cluster named after its first-ranked member."""
+    nodes = sorted(set(new) | {m for pair in pairs for m in pair} | set(existing), key=rank.get)
+    index = {m: i for i, m in enumerate(nodes)}
+    roots = components(((index[a], index[b]) for a, b in pairs), len(nodes))
+    by_root: dict[int, list[str]] = {}
+    for member, root in zip(nodes, roots, strict=True):
+        by_root.setdefault(int(root), []).append(member)
+    cluster_of, merges = {}, []
+    new_set = set(new)
+    for members in by_root.values():
+        clusters = sorted({existing[m] for m in members if m in existing}, key=rank.get)
+        cluster = clusters[0] if clusters else min(members, key=rank.get)
+        merges.extend((cluster, other) for other in clusters[1:])
+        cluster_of.update((m, cluster) for m in members if m in new_set)
+    return Assignment(cluster_of, merges)

@@ -26,4 +26,14 @@ class Settings(BaseSettings):
     # What happens to a paragraph an earlier article already carried: "keep" it in the body
     # (recorded in published.paragraphs.first_article_id) or "cut" it (recorded as a removal).
     cross_article_paragraphs: Literal["keep", "cut"] = "keep"
+    # Near-duplicate articles (bench/neardup.py measured these): the same story when their word
+    # 3-gram sets have Jaccard similarity >= near_jaccard, or when a shorter one has
+    # near_containment of its 3-grams inside a longer one (a teaser and its full story).
+    near_jaccard: float = 0.5
+    near_containment: float = 0.8
+    # "publish" near duplicates with duplicate_of set, or "hold" them back in quarantine.
+    near_policy: Literal["publish", "hold"] = "publish"
+    # Canonical copy of a new cluster: the "earliest" seen (published articles first, then in
+    # input order) or the "longest" body. An existing cluster keeps its canonical and its id.
+    canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"

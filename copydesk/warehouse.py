@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from copydesk.clusters import NearDupPolicy, stage_article_clusters
 from copydesk.dedup import body_hash, text_hash
 from copydesk.records import CleanArticle, InputFile, RawArticle, Rejected
 
@@ -20,8 +21,9 @@ log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # Built in this order into schema audit, each from its SQL file: the batch as it would publish.
+ARTICLE_ORDER = "intermediate/int_article_order"
+# Built after ARTICLE_ORDER and the near-duplicate clusters, in this order, each from its file.
 AUDIT_RELATIONS = (
-    "intermediate/int_article_order",
     "intermediate/int_article_duplicates",
     "intermediate/int_paragraph_first_seen",
     "marts/paragraphs",
@@ -196,14 +198,22 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
     con.unregister("batch_rows")
 
 
-def build_audit(con: duckdb.DuckDBPyConnection, run_id: str, cut_repeated: bool) -> None:
+def build_audit(
+    con: duckdb.DuckDBPyConnection, run_id: str, cut_repeated: bool, near: NearDupPolicy
+) -> None:
     """Materialize the batch as it would publish, into schema audit, from the sql/ files."""
     params = {"run_id": run_id, "cut": cut_repeated}
+    _create_audit_table(con, ARTICLE_ORDER, params)
+    stage_article_clusters(con, near)
     for name in AUDIT_RELATIONS:
-        sql = read_sql(name)
-        used = {k: v for k, v in params.items() if f"${k}" in sql}
-        table = "audit." + name.rsplit("/", 1)[1]
-        con.execute(f"create or replace table {table} as {sql}", used)
+        _create_audit_table(con, name, params)
+
+
+def _create_audit_table(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
+    sql = read_sql(name)
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    table = "audit." + name.rsplit("/", 1)[1]
+    con.execute(f"create or replace table {table} as {sql}", used)
 
 
 def audit_articles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -231,27 +241,50 @@ def quarantine_articles(
                d.content
         from failed f join staging.documents d using (article_id)
     """)
-    for table in ("paragraphs", "removals", "articles"):
+    for table in ("paragraphs", "removals", "articles", "article_matches"):
         con.execute(
             f"delete from audit.{table} where article_id in (select article_id from failed)"
         )
     # Copies of a quarantined article now copy nothing: the first of them becomes canonical.
     con.execute("""
-        update audit.articles
-        set duplicate_of = nullif(promoted.canonical_id, audit.articles.article_id)
+        update audit.article_matches
+        set cluster_id = promoted.canonical_id,
+            duplicate_of = nullif(promoted.canonical_id, audit.article_matches.article_id),
+            relation = if(promoted.canonical_id = audit.article_matches.article_id,
+                          'canonical', relation)
         from (
             select
                 article_id,
                 first_value(article_id) over (
-                    partition by duplicate_of order by first_seen_rank
+                    partition by cluster_id order by first_seen_rank
                 ) as canonical_id
-            from audit.articles
+            from audit.article_matches
             join audit.int_article_order using (article_id)
-            where duplicate_of in (select article_id from failed)
+            where cluster_id in (select article_id from failed)
         ) as promoted
-        where audit.articles.article_id = promoted.article_id
+        where audit.article_matches.article_id = promoted.article_id
+    """)
+    con.execute("""
+        update audit.articles set duplicate_of = matches.duplicate_of
+        from audit.article_matches as matches
+        where audit.articles.article_id = matches.article_id
     """)
     con.unregister("failed")
+
+
+def hold_near_duplicates(con: duckdb.DuckDBPyConnection) -> None:
+    """Move near (not exact) copies of another article from the audit batch to quarantine."""
+    held = con.execute("""
+        select article_id, relation, duplicate_of, similarity from audit.article_matches
+        where relation in ('near', 'teaser')
+    """).fetchall()
+    quarantine_articles(
+        con,
+        {
+            article_id: ("duplicate_near", f"{relation} copy of {canonical} (Jaccard {sim:.2f})")
+            for article_id, relation, canonical, sim in held
+        },
+    )
 
 
 def record_validations(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -303,7 +336,7 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             select article_id from published.articles
             where source_file in (select source_file from staging.files)
         """)
-        for table in ("paragraphs", "removals", "articles"):
+        for table in ("paragraphs", "removals", "articles", "article_bands", "article_clusters"):
             con.execute(
                 f"delete from published.{table} where article_id in (select * from replaced)"
             )
@@ -312,6 +345,16 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             "where source_file in (select source_file from staging.files)"
         )
         con.execute("insert into published.articles select * from audit.articles")
+        con.execute(
+            "insert into published.article_bands select * from staging.article_bands "
+            "where article_id in (select article_id from audit.articles)"
+        )
+        con.execute(
+            "insert into published.article_clusters select article_id, cluster_id, relation, "
+            "similarity, $run_id from audit.article_matches",
+            {"run_id": run_id},
+        )
+        _merge_clusters(con, run_id)
         con.execute(
             "insert into published.paragraphs select article_id, position, "
             "paragraph_text, paragraph_hash, first_article_id, $run_id from audit.paragraphs",
@@ -337,6 +380,23 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _merge_clusters(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Fold each merged cluster into the kept one: its members now copy the kept canonical."""
+    for kept, merged in con.execute("select * from audit.new_cluster_merges").fetchall():
+        params = {"kept": kept, "merged": merged}
+        con.execute(
+            "update published.articles set duplicate_of = $kept where article_id in "
+            "(select article_id from published.article_clusters where cluster_id = $merged)",
+            params,
+        )
+        con.execute(
+            "update published.article_clusters set cluster_id = $kept, "
+            "relation = if(relation = 'canonical', 'near', relation) where cluster_id = $merged",
+            params,
+        )
+        con.execute("insert into audit.cluster_merges values (?, ?, ?)", [run_id, kept, merged])
 
 
 def finish_run(

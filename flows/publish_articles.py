@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 from copydesk import quality, warehouse
 from copydesk.batch import Plan, PlannedFile, batched, plan_files, prepare_batch
 from copydesk.boilerplate import RulePack, load_rule_packs
+from copydesk.clusters import NearDupPolicy
 from copydesk.ingest import find_input_files
 from copydesk.settings import Settings
 from copydesk.summary import RunSummary, article_failures
@@ -46,7 +47,11 @@ def audit_and_validate(
 ) -> quality.ValidationReport:
     """Build the audit batch, validate it, and move articles that fail a check to quarantine."""
     with warehouse.connect(warehouse_path) as con:
-        warehouse.build_audit(con, run_id, cut_repeated=cfg.cross_article_paragraphs == "cut")
+        near = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
+        cut = cfg.cross_article_paragraphs == "cut"
+        warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
+        if cfg.near_policy == "hold":
+            warehouse.hold_near_duplicates(con)
         articles = warehouse.audit_articles(con)
         if articles.empty:  # nothing to check; spares an idle scheduled run GX's slow import
             return quality.ValidationReport(suite="articles", outcomes=())

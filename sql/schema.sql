@@ -118,3 +118,27 @@ create table if not exists published.quarantine (
     original_text varchar,
     run_id varchar not null
 );
+
+-- Near duplicates. Band keys of each published article's MinHash signature (of its whole body,
+-- and of its lead, where a teaser meets its full story): a new article's keys are joined here.
+create table if not exists published.article_bands (
+    article_id varchar not null,
+    kind varchar not null,          -- full or lead
+    band utinyint not null,
+    band_key ubigint not null
+);
+
+-- Every published article's cluster; the cluster id is the article_id of its canonical copy.
+create table if not exists published.article_clusters (
+    article_id varchar primary key,
+    cluster_id varchar not null,
+    relation varchar not null,      -- canonical, exact, near (similar whole text) or teaser
+    similarity double not null,     -- best Jaccard similarity to another member (1 for canonical)
+    run_id varchar not null
+);
+
+create table if not exists audit.cluster_merges (
+    run_id varchar not null,
+    kept_cluster_id varchar not null,
+    merged_cluster_id varchar not null
+);

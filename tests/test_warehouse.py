@@ -13,11 +13,13 @@ import pytest
 from copydesk import warehouse
 from copydesk.batch import plan_files, prepare_batch
 from copydesk.clean import clean_batch
+from copydesk.clusters import NearDupPolicy
 from copydesk.dedup import text_hash
 from copydesk.ingest import article_id, file_sha256, find_input_files
 from copydesk.records import InputFile, RawArticle
 from copydesk.warehouse import StagedBatch
 
+NEAR = NearDupPolicy(jaccard=0.5, containment=0.8, canonical_order="earliest")
 HEADLINE = "Council Approves Two New Bus Lines"
 BUDGET = (
     "The city council voted on Tuesday night to approve a new budget for public transport, "
@@ -112,7 +114,7 @@ def run(
     warehouse.start_run(con, run_id, Path("input"))
     for batch in batches:
         warehouse.stage_batch(con, batch)
-    warehouse.build_audit(con, run_id, cut_repeated=cut)
+    warehouse.build_audit(con, run_id, cut_repeated=cut, near=NEAR)
     if failures:
         warehouse.quarantine_articles(con, failures)
     counts = warehouse.run_counts(con)

@@ -51,3 +51,5 @@ create or replace table staging.quarantine (
     detail varchar not null,
     original_text varchar
 );
+
+create or replace table staging.article_bands as select * from published.article_bands limit 0;

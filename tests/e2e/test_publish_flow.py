@@ -188,9 +188,20 @@ def test_bad_inputs_are_quarantined_and_the_rest_publishes(tmp_path):
     ]
     assert "naïve ferry" in published["wide.txt"]
     assert "container port" in published["broken.html"]
-    # The two copies of the same body: one canonical, the others point at it.
-    dups = query(db, "select count(*) from published.articles where duplicate_of is not null")
-    assert dups == [(1,)]  # broken.html repeats good.txt's text; legacy/wide differ
+    # Four copies of one story: the first seen (in file order) is canonical, the rest copies.
+    clusters = dict(
+        query(
+            db,
+            "select source_file, relation from published.article_clusters "
+            "join published.articles using (article_id)",
+        )
+    )
+    assert clusters == {
+        "broken.html": "canonical",  # the text of good.txt in broken markup
+        "good.txt": "exact",
+        "legacy.txt": "exact",  # only the title and quote marks differ
+        "wide.txt": "near",  # a word added
+    }
 
 
 def test_critical_failure_blocks_publishing_and_leaves_tables_untouched(
