@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from copydesk.clusters import NearDupPolicy, stage_article_clusters
+from copydesk.clusters import NearDupPolicy, stage_clusters
 from copydesk.dedup import body_hash, text_hash
 from copydesk.records import CleanArticle, InputFile, RawArticle, Rejected
 
@@ -204,7 +204,7 @@ def build_audit(
     """Materialize the batch as it would publish, into schema audit, from the sql/ files."""
     params = {"run_id": run_id, "cut": cut_repeated}
     _create_audit_table(con, ARTICLE_ORDER, params)
-    stage_article_clusters(con, near)
+    stage_clusters(con, near)
     for name in AUDIT_RELATIONS:
         _create_audit_table(con, name, params)
 
@@ -354,6 +354,16 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             "similarity, $run_id from audit.article_matches",
             {"run_id": run_id},
         )
+        con.execute(
+            "insert into published.paragraph_bands select * from staging.paragraph_bands "
+            "where paragraph_hash in (select paragraph_hash from audit.paragraphs)"
+        )
+        con.execute(
+            "insert into published.paragraph_clusters select m.*, $run_id "
+            "from audit.paragraph_matches m "
+            "semi join audit.paragraphs p using (paragraph_hash)",
+            {"run_id": run_id},
+        )
         _merge_clusters(con, run_id)
         con.execute(
             "insert into published.paragraphs select article_id, position, "
@@ -383,20 +393,24 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 
 def _merge_clusters(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Fold each merged cluster into the kept one: its members now copy the kept canonical."""
-    for kept, merged in con.execute("select * from audit.new_cluster_merges").fetchall():
+    """Fold each merged cluster into the kept one; merged articles now copy its canonical."""
+    merges = con.execute("select * from audit.new_cluster_merges").fetchall()
+    for level, kept, merged in merges:
         params = {"kept": kept, "merged": merged}
+        if level == "article":
+            con.execute(
+                "update published.articles set duplicate_of = $kept where article_id in "
+                "(select article_id from published.article_clusters where cluster_id = $merged)",
+                params,
+            )
         con.execute(
-            "update published.articles set duplicate_of = $kept where article_id in "
-            "(select article_id from published.article_clusters where cluster_id = $merged)",
-            params,
-        )
-        con.execute(
-            "update published.article_clusters set cluster_id = $kept, "
+            f"update published.{level}_clusters set cluster_id = $kept, "
             "relation = if(relation = 'canonical', 'near', relation) where cluster_id = $merged",
             params,
         )
-        con.execute("insert into audit.cluster_merges values (?, ?, ?)", [run_id, kept, merged])
+        con.execute(
+            "insert into audit.cluster_merges values (?, ?, ?, ?)", [run_id, level, kept, merged]
+        )
 
 
 def finish_run(

@@ -137,8 +137,26 @@ create table if not exists published.article_clusters (
     run_id varchar not null
 );
 
+-- The same for distinct paragraph texts: a paragraph's cluster holds its edited copies.
+create table if not exists published.paragraph_bands (
+    paragraph_hash varchar not null,
+    kind varchar not null,
+    band utinyint not null,
+    band_key ubigint not null
+);
+
+create table if not exists published.paragraph_clusters (
+    paragraph_hash varchar primary key,
+    cluster_id varchar not null,    -- the paragraph_hash of the first text seen
+    relation varchar not null,
+    similarity double not null,
+    run_id varchar not null
+);
+
+-- A new member that matched two clusters joins them: the merged one's members move over.
 create table if not exists audit.cluster_merges (
     run_id varchar not null,
+    level varchar not null,         -- article or paragraph
     kept_cluster_id varchar not null,
     merged_cluster_id varchar not null
 );

@@ -53,3 +53,6 @@ create or replace table staging.quarantine (
 );
 
 create or replace table staging.article_bands as select * from published.article_bands limit 0;
+
+create or replace table staging.paragraph_bands as
+select * from published.paragraph_bands limit 0;
