@@ -1,6 +1,9 @@
 """Near duplicates across the warehouse, for articles and for paragraphs: band keys joined in
 DuckDB (never a Python index that grows with the corpus), candidates verified on their exact
-shingle sets, and clusters whose ids stay put as new members arrive."""
+shingle sets, and clusters whose ids stay put as new members arrive.
+
+Everything streams: texts are read, hashed and verified in chunks, so memory follows the chunk
+size and the number of duplicates found, not the size of the warehouse or the batch."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ log = logging.getLogger(__name__)
 
 HASHER = MinHasher(num_perm=128, ngram=3)
 MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a duplicate
+CHUNK = 20_000  # texts hashed, or candidate pairs verified, at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +33,18 @@ class NearDupPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """What is clustered: articles (by article_id) or distinct paragraph texts (by hash)."""
+    """What is clustered: articles (by article_id) or distinct paragraph texts (by hash).
+
+    The SQL reads the ids to look up from a registered relation `wanted(id)`."""
 
     name: str
     id_column: str
     bands: int
     rows: int
-    lead_shingles: int  # 0: no lead signature (no teaser search)
-    texts_sql: str  # published texts of the ids in $ids
+    lead_shingles: int  # 0: no lead signature, so no teaser search
+    new_sql: str  # (id, text) of every new member
+    texts_sql: str  # (id, text) of wanted members, new or published
+    ranks_sql: str  # (id, first seen, position, size) of wanted new members
 
     @property
     def band_table(self) -> str:
@@ -56,8 +64,27 @@ ARTICLES = Level(
     bands=16,
     rows=8,
     lead_shingles=60,
-    texts_sql="select article_id, body from published.articles "
-    "where list_contains($ids, article_id)",
+    new_sql="""
+        select article_id, string_agg(paragraph_text, chr(10) order by position)
+        from staging.paragraphs group by 1 order by 1
+    """,
+    texts_sql="""
+        select article_id, string_agg(paragraph_text, chr(10) order by position)
+        from staging.paragraphs semi join wanted on article_id = wanted.id
+        group by 1
+        union all
+        select article_id, body from published.articles
+        semi join wanted on article_id = wanted.id
+        anti join staging.articles using (article_id)
+    """,
+    ranks_sql="""
+        select article_id, any_value(o.first_seen_rank), 0,
+               sum(len(string_split(p.paragraph_text, ' ')))
+        from staging.paragraphs p
+        join audit.int_article_order o using (article_id)
+        semi join wanted on article_id = wanted.id
+        group by 1
+    """,
 )
 PARAGRAPHS = Level(
     "paragraph",
@@ -65,201 +92,185 @@ PARAGRAPHS = Level(
     bands=32,
     rows=4,
     lead_shingles=0,
-    texts_sql="select paragraph_hash, any_value(paragraph_text) from published.paragraphs "
-    "where list_contains($ids, paragraph_hash) group by 1",
+    new_sql="""
+        select paragraph_hash, any_value(paragraph_text) from staging.paragraphs
+        anti join published.paragraph_clusters using (paragraph_hash)
+        group by 1 order by 1
+    """,
+    texts_sql="""
+        select paragraph_hash, any_value(paragraph_text) from (
+            select paragraph_hash, paragraph_text from staging.paragraphs
+            union all
+            select paragraph_hash, paragraph_text from published.paragraphs
+        ) semi join wanted on paragraph_hash = wanted.id
+        group by 1
+    """,
+    ranks_sql="""
+        select paragraph_hash, min(o.first_seen_rank), min(p.position),
+               max(len(p.paragraph_text))
+        from staging.paragraphs p
+        join audit.int_article_order o using (article_id)
+        semi join wanted on paragraph_hash = wanted.id
+        group by 1
+    """,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Clustered:
-    """A batch placed in clusters: per member its cluster, relation and best similarity."""
-
-    rows: list[dict]
-    merges: list[tuple[str, str]]
-
-
-def cluster_batch(
-    con: duckdb.DuckDBPyConnection,
-    level: Level,
-    ids: Sequence[str],
-    texts: Sequence[str],
-    rank: dict[str, tuple],
-    policy: NearDupPolicy,
-) -> Clustered:
-    """Cluster new members with each other and the published ones; their band keys go to
-    staging.<level>_bands. `rank` orders the new members (first is canonical)."""
-    full, leads = shingle_sets(HASHER, texts, level.lead_shingles)
-    _stage_bands(con, level, ids, full, leads)
-    candidates = con.execute(f"""
+def cluster_new_members(
+    con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy
+) -> list[tuple[str, str]]:
+    """Cluster the level's new members with each other and the published ones, into
+    audit.<level>_matches; returns the merges of existing clusters (kept, merged)."""
+    _stage_bands(con, level)
+    con.execute(f"""
+        create or replace table audit.{level.name}_candidates as
         with staged as (select * from staging.{level.band_table}),
         indexed as (
             select * from published.{level.band_table} anti join staged using ({level.id_column})
         )
-        select distinct s.{level.id_column}, i.{level.id_column}
+        select distinct s.{level.id_column} as a, i.{level.id_column} as b
         from staged s join indexed i using (kind, band, band_key)
         union
         select distinct s.{level.id_column}, t.{level.id_column}
         from staged s join staged t using (kind, band, band_key)
         where s.{level.id_column} < t.{level.id_column}
-    """).fetchall()
+    """)
+    pairs, best = _verify(con, level, policy)
 
-    shingles = dict(zip(ids, full, strict=True))
-    published = sorted({b for _, b in candidates} - shingles.keys())
-    if published:
-        found = dict(con.execute(level.texts_sql, {"ids": published}).fetchall())
-        sets, _ = shingle_sets(HASHER, list(found.values()), 0)
-        shingles.update(zip(found, sets, strict=True))
-
-    pairs, best = [], {}
-    for a, b in candidates:
-        if a not in shingles or b not in shingles:
-            continue  # a published member whose text is gone
-        jaccard, contained = overlap(shingles[a], shingles[b])
-        if jaccard >= policy.jaccard:
-            relation = "exact" if jaccard == 1.0 else "near"
-        elif (
-            level.lead_shingles
-            and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
-            and contained >= policy.containment
-        ):
-            relation = "teaser"
-        else:
-            continue
-        pairs.append((a, b))
-        for member in (a, b):
-            if jaccard > best.get(member, (-1.0, ""))[0]:
-                best[member] = (jaccard, relation)
-
-    existing = {}
-    if published:
-        existing = dict(
-            con.execute(
-                f"select {level.id_column}, cluster_id from published.{level.cluster_table} "
-                f"where list_contains($ids, {level.id_column})",
-                {"ids": published},
-            ).fetchall()
+    members = sorted({m for pair in pairs for m in pair})
+    existing = dict(
+        _lookup(
+            con,
+            f"""
+        select {level.id_column}, cluster_id from published.{level.cluster_table}
+        semi join wanted on {level.id_column} = wanted.id
+    """,
+            members,
         )
-        rank = {**rank, **_published_ranks(con, level, {*existing, *existing.values()})}
-    assignment = assign_clusters(ids, existing, pairs, rank)
+    )
+    new = [m for m in members if m not in existing]
+    rank = _published_ranks(con, level, {*existing, *existing.values()})
+    for member, first_seen, position, size in _lookup(con, level.ranks_sql, new):
+        seen = (first_seen, position)
+        rank[member] = (1, -size, *seen) if policy.canonical_order == "longest" else (1, *seen)
+    assignment = assign_clusters(new, existing, pairs, rank)
+
     rows = []
-    for member in ids:
+    for member in new:
         cluster = assignment.cluster_of[member]
-        jaccard, relation = best.get(member, (1.0, "canonical"))
+        jaccard, relation = best[member]
         canonical = cluster == member
         rows.append(
             {
-                f"{level.id_column}": member,
+                "id": member,
                 "cluster_id": cluster,
                 "relation": "canonical" if canonical else relation,
                 "similarity": 1.0 if canonical else float(jaccard),
             }
         )
+    matches = f"audit.{level.name}_matches"
+    con.execute(f"""
+        create or replace table {matches} (
+            {level.id_column} varchar, cluster_id varchar, relation varchar, similarity double
+        )
+    """)
+    if rows:
+        con.register("clustered", pa.Table.from_pylist(rows))
+        con.execute(f"insert into {matches} select * from clustered")
+        con.unregister("clustered")
+    # Every other new member is a cluster of its own.
+    con.execute(f"""
+        insert into {matches}
+        select {level.id_column}, {level.id_column}, 'canonical', 1.0
+        from (select distinct {level.id_column} from staging.{level.band_table})
+        anti join {matches} using ({level.id_column})
+    """)
     log.info(
-        "%s near duplicates: %s new, %s candidate pairs, %s verified, %s merges",
+        "%s near duplicates: %s candidate pairs, %s verified, %s merges",
         level.name,
-        len(ids),
-        len(candidates),
+        con.execute(f"select count(*) from audit.{level.name}_candidates").fetchone()[0],
         len(pairs),
         len(assignment.merges),
     )
-    return Clustered(rows, assignment.merges)
+    return assignment.merges
 
 
-def _stage_bands(con, level: Level, ids, full, leads) -> None:
-    if not len(ids):
-        return
-    views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
-    tables = []
-    for kind, sets in views:
-        keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
-        tables.append(
-            pa.table(
-                {
-                    f"{level.id_column}": np.repeat(np.array(ids, dtype=object), level.bands),
-                    "kind": [kind] * (len(ids) * level.bands),
-                    "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))),
-                    "band_key": pa.array(keys.ravel()),
-                }
-            )
-        )
-    con.register("new_bands", pa.concat_tables(tables))
-    con.execute(f"insert into staging.{level.band_table} select * from new_bands")
-    con.unregister("new_bands")
+def _stage_bands(con: duckdb.DuckDBPyConnection, level: Level) -> None:
+    """Band keys of every new member into staging.<level>_bands, a chunk of texts at a time."""
+    reader = con.cursor()  # its own cursor, so inserting does not cut the read short
+    try:
+        result = reader.execute(level.new_sql)
+        while chunk := result.fetchmany(CHUNK):
+            ids = [row[0] for row in chunk]
+            full, leads = shingle_sets(HASHER, [row[1] for row in chunk], level.lead_shingles)
+            views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
+            tables = []
+            for kind, sets in views:
+                keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
+                tables.append(
+                    pa.table(
+                        {
+                            level.id_column: np.repeat(np.array(ids, dtype=object), level.bands),
+                            "kind": [kind] * (len(ids) * level.bands),
+                            "band": pa.array(
+                                np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))
+                            ),
+                            "band_key": pa.array(keys.ravel()),
+                        }
+                    )
+                )
+            con.register("new_bands", pa.concat_tables(tables))
+            con.execute(f"insert into staging.{level.band_table} select * from new_bands")
+            con.unregister("new_bands")
+    finally:
+        reader.close()
 
 
-def stage_clusters(con: duckdb.DuckDBPyConnection, policy: NearDupPolicy) -> None:
-    """Cluster the staged articles and their new paragraph texts, into audit.article_matches,
-    audit.paragraph_matches and audit.new_cluster_merges."""
-    articles = con.execute("""
-        select a.article_id, o.first_seen_rank,
-               string_agg(p.paragraph_text, chr(10) order by p.position) as body
-        from staging.articles a
-        join audit.int_article_order o using (article_id)
-        join staging.paragraphs p using (article_id)
-        group by all
-        order by o.first_seen_rank
-    """).fetchall()
-    rank = {}
-    for article_id, first_seen, body in articles:
-        words = len(body.split())
-        rank[article_id] = (
-            (1, -words, first_seen) if policy.canonical_order == "longest" else (1, first_seen)
-        )
-    article_result = cluster_batch(
-        con, ARTICLES, [a[0] for a in articles], [a[2] for a in articles], rank, policy
-    )
-    article_rows = [
-        {**row, "duplicate_of": None if row["relation"] == "canonical" else row["cluster_id"]}
-        for row in article_result.rows
-    ]
+def _verify(
+    con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy
+) -> tuple[list[tuple[str, str]], dict[str, tuple[float, str]]]:
+    """Candidate pairs that hold up on exact shingle sets, and each member's best match."""
+    pairs, best = [], {}
+    reader = con.cursor()
+    try:
+        result = reader.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
+        while chunk := result.fetchmany(CHUNK):
+            wanted = sorted({m for pair in chunk for m in pair})
+            found = _lookup(con, level.texts_sql, wanted)
+            sets, _ = shingle_sets(HASHER, [text for _, text in found], 0)
+            shingles = dict(zip([m for m, _ in found], sets, strict=True))
+            for a, b in chunk:
+                if a not in shingles or b not in shingles:
+                    continue  # a published member whose text is gone
+                jaccard, contained = overlap(shingles[a], shingles[b])
+                if jaccard >= policy.jaccard:
+                    relation = "exact" if jaccard == 1.0 else "near"
+                elif (
+                    level.lead_shingles
+                    and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
+                    and contained >= policy.containment
+                ):
+                    relation = "teaser"
+                else:
+                    continue
+                pairs.append((a, b))
+                for member in (a, b):
+                    if jaccard > best.get(member, (-1.0, ""))[0]:
+                        best[member] = (jaccard, relation)
+    finally:
+        reader.close()
+    return pairs, best
 
-    # Paragraph texts seen for the first time; one seen before already has its cluster.
-    paragraphs = con.execute("""
-        select p.paragraph_hash, any_value(p.paragraph_text), min(o.first_seen_rank),
-               min(p.position)
-        from staging.paragraphs p
-        join audit.int_article_order o using (article_id)
-        anti join published.paragraph_clusters c using (paragraph_hash)
-        group by 1
-        order by 3, 4
-    """).fetchall()
-    paragraph_rank = {h: (1, first, pos) for h, _, first, pos in paragraphs}
-    paragraph_result = cluster_batch(
-        con,
-        PARAGRAPHS,
-        [p[0] for p in paragraphs],
-        [p[1] for p in paragraphs],
-        paragraph_rank,
-        policy,
-    )
 
-    _replace(
-        con,
-        "audit.article_matches",
-        article_rows,
-        "article_id varchar, cluster_id varchar, relation varchar, similarity double, "
-        "duplicate_of varchar",
-    )
-    _replace(
-        con,
-        "audit.paragraph_matches",
-        paragraph_result.rows,
-        "paragraph_hash varchar, cluster_id varchar, relation varchar, similarity double",
-    )
-    merges = [
-        {"level": "article", "kept_cluster_id": k, "merged_cluster_id": m}
-        for k, m in article_result.merges
-    ]
-    merges += [
-        {"level": "paragraph", "kept_cluster_id": k, "merged_cluster_id": m}
-        for k, m in paragraph_result.merges
-    ]
-    _replace(
-        con,
-        "audit.new_cluster_merges",
-        merges,
-        "level varchar, kept_cluster_id varchar, merged_cluster_id varchar",
-    )
+def _lookup(con: duckdb.DuckDBPyConnection, sql: str, ids: Sequence[str]) -> list[tuple]:
+    """Rows of `sql` for the ids registered as relation `wanted`."""
+    if not ids:
+        return []
+    con.register("wanted", pa.table({"id": pa.array(list(ids), pa.string())}))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.unregister("wanted")
 
 
 def _published_ranks(con, level: Level, members: set[str]) -> dict[str, tuple]:
@@ -267,20 +278,32 @@ def _published_ranks(con, level: Level, members: set[str]) -> dict[str, tuple]:
 
     A canonical no longer published still sorts first among its cluster's members."""
     rank = {m: (0, float("-inf"), m) for m in members}
-    for member, started in con.execute(
-        f"select c.{level.id_column}, epoch(r.started_at) "
-        f"from published.{level.cluster_table} c join audit.runs r using (run_id) "
-        f"where list_contains($ids, c.{level.id_column})",
-        {"ids": sorted(members)},
-    ).fetchall():
-        rank[member] = (0, started, member)
+    rows = _lookup(
+        con,
+        f"""
+        select c.{level.id_column}, epoch(r.started_at)
+        from published.{level.cluster_table} c join audit.runs r using (run_id)
+        semi join wanted on c.{level.id_column} = wanted.id
+    """,
+        sorted(members),
+    )
+    rank.update((member, (0, started, member)) for member, started in rows)
     return rank
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: str) -> None:
-    con.execute(f"create or replace table {table} ({columns})")
-    if rows:
-        names = [c.split()[0] for c in columns.split(", ")]
-        con.register("new_rows", pa.Table.from_pylist(rows).select(names))
-        con.execute(f"insert into {table} select * from new_rows")
-        con.unregister("new_rows")
+def stage_clusters(con: duckdb.DuckDBPyConnection, policy: NearDupPolicy) -> None:
+    """Cluster the staged articles and their new paragraph texts, into audit.article_matches
+    (with duplicate_of), audit.paragraph_matches and audit.new_cluster_merges."""
+    merges = [("article", *m) for m in cluster_new_members(con, ARTICLES, policy)]
+    con.execute("""
+        alter table audit.article_matches add column duplicate_of varchar;
+        update audit.article_matches
+        set duplicate_of = if(relation = 'canonical', null, cluster_id);
+    """)
+    merges += [("paragraph", *m) for m in cluster_new_members(con, PARAGRAPHS, policy)]
+    con.execute(
+        "create or replace table audit.new_cluster_merges "
+        "(level varchar, kept_cluster_id varchar, merged_cluster_id varchar)"
+    )
+    if merges:
+        con.executemany("insert into audit.new_cluster_merges values (?, ?, ?)", merges)
