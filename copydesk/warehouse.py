@@ -420,8 +420,8 @@ def finish_run(
     columns = [c for c in summary if c != "run_id"]
     sets = ", ".join(f"{c} = ${c}" for c in columns)
     values = {c: summary.get(c) for c in columns}
-    for c in ("quarantine_by_reason", "removals_by_reason"):
-        values[c] = json.dumps(values[c]) if values[c] is not None else None
+    for c in {"quarantine_by_reason", "removals_by_reason"} & values.keys():
+        values[c] = json.dumps(values[c])
     con.execute(
         f"update audit.runs set status = $status, finished_at = now(), {sets} "
         "where run_id = $run_id",

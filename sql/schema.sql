@@ -160,3 +160,84 @@ create table if not exists audit.cluster_merges (
     kept_cluster_id varchar not null,
     merged_cluster_id varchar not null
 );
+
+-- Every article that carries a paragraph of each paragraph cluster (its text or an edited
+-- copy), ranked by who had it first: publication date, then the run that published it.
+create or replace view published.paragraph_carriers as
+with clusters as (
+    select * from published.paragraph_clusters
+),
+
+carriers as (
+    select
+        clusters.cluster_id,
+        paragraphs.article_id,
+        paragraphs.position,
+        paragraphs.paragraph_text,
+        articles.source,
+        articles.url,
+        articles.published_at,
+        runs.started_at as run_started_at
+    from published.paragraphs as paragraphs
+    join clusters using (paragraph_hash)
+    join published.articles as articles using (article_id)
+    left join audit.runs as runs on runs.run_id = articles.run_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by cluster_id
+            order by published_at nulls last, run_started_at, article_id, position
+        ) as carrier_rank,
+        count(distinct article_id) over (partition by cluster_id) as carrier_count
+    from carriers
+)
+
+select * from ranked;
+
+-- Who copies whom: for each pair of sources, how many of the later source's articles repeat
+-- an article of the earlier one, and how many paragraphs it took from the first carrier.
+create or replace view published.syndication_edges as
+with articles as (
+    select * from published.articles
+),
+
+article_copies as (
+    select
+        coalesce(canonical.source, '(unknown)') as from_source,
+        coalesce(copies.source, '(unknown)') as to_source,
+        'article' as level
+    from articles as copies
+    join articles as canonical on canonical.article_id = copies.duplicate_of
+),
+
+carriers as (
+    select * from published.paragraph_carriers
+),
+
+paragraph_copies as (
+    select
+        coalesce(firsts.source, '(unknown)') as from_source,
+        coalesce(later.source, '(unknown)') as to_source,
+        'paragraph' as level
+    from carriers as later
+    join carriers as firsts
+        on firsts.cluster_id = later.cluster_id and firsts.carrier_rank = 1
+    where later.carrier_rank > 1 and later.article_id <> firsts.article_id
+),
+
+edges as (
+    select * from article_copies
+    union all
+    select * from paragraph_copies
+),
+
+final as (
+    select from_source, to_source, level, count(*) as copies
+    from edges
+    group by all
+)
+
+select * from final;
