@@ -31,8 +31,10 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import dev_texts, seed_bodies  # noqa: E402
+from copydesk.clusters import ARTICLES, MIN_CONTAINED, PARAGRAPHS  # noqa: E402
 from copydesk.dedup import normalize_for_hash  # noqa: E402
 from copydesk.neardup import MinHasher, band_keys, overlap, shingle_sets  # noqa: E402
+from copydesk.settings import Settings  # noqa: E402
 
 BOILERPLATE = [
     "Share this article",
@@ -179,7 +181,7 @@ def copydesk_pairs(
     texts: Sequence[str],
     jaccard: float,
     containment: float,
-    lead_words: int | None,
+    lead_shingles: int | None,
     bands: int,
     rows: int,
 ) -> set[tuple[int, int]]:
@@ -187,8 +189,8 @@ def copydesk_pairs(
     joined in DuckDB, then every candidate verified on its exact shingle sets."""
     hasher = MinHasher()
     tables = []
-    full, leads = shingle_sets(hasher, texts, lead_words or 0)
-    views = [("full", full)] + ([("lead", leads)] if lead_words else [])
+    full, leads = shingle_sets(hasher, texts, lead_shingles or 0)
+    views = [("full", full)] + ([("lead", leads)] if lead_shingles else [])
     for kind, sets in views:
         keys = band_keys(hasher.signatures_of(sets), bands=bands, rows=rows)
         n, bands = keys.shape
@@ -214,8 +216,8 @@ def copydesk_pairs(
     found = set()
     for i, j in candidates:
         jac, cont = overlap(shingles[i], shingles[j])
-        big_enough = min(len(shingles[i]), len(shingles[j])) >= 20
-        if jac >= jaccard or (lead_words and big_enough and cont >= containment):
+        big_enough = min(len(shingles[i]), len(shingles[j])) >= MIN_CONTAINED
+        if jac >= jaccard or (lead_shingles and big_enough and cont >= containment):
             found.add((i, j))
     return found
 
@@ -288,7 +290,7 @@ def run(originals: int, paragraphs: int, settings: dict) -> dict:
                 texts,
                 cfg["jaccard"],
                 cfg["containment"],
-                cfg["lead_words"],
+                cfg["lead_shingles"],
                 cfg["bands"],
                 cfg["rows"],
             )
@@ -324,10 +326,19 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-DEFAULTS = {
-    "articles": {"jaccard": 0.5, "containment": 0.8, "lead_words": 60, "bands": 16, "rows": 8},
-    "paragraphs": {"jaccard": 0.5, "containment": 0.8, "lead_words": None, "bands": 32, "rows": 4},
-}
+def defaults() -> dict:
+    """The warehouse's own settings: thresholds from Settings, bands from copydesk.clusters."""
+    cfg = Settings()
+    return {
+        level: {
+            "jaccard": cfg.near_jaccard,
+            "containment": cfg.near_containment,
+            "lead_shingles": spec.lead_shingles or None,
+            "bands": spec.bands,
+            "rows": spec.rows,
+        }
+        for level, spec in (("articles", ARTICLES), ("paragraphs", PARAGRAPHS))
+    }
 
 
 def main() -> None:
@@ -336,7 +347,7 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=4000, help="paragraph originals")
     parser.add_argument("--out", type=Path, default=Path("bench/out/neardup.json"))
     args = parser.parse_args()
-    report = run(args.originals, args.paragraphs, DEFAULTS)
+    report = run(args.originals, args.paragraphs, defaults())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(markdown(report))
