@@ -177,23 +177,19 @@ def paragraph_items(originals: int, rng: random.Random) -> list[Item]:
 # --- methods ------------------------------------------------------------------------------
 
 
-def copydesk_pairs(
-    texts: Sequence[str],
-    jaccard: float,
-    containment: float,
-    lead_shingles: int | None,
-    bands: int,
-    rows: int,
-) -> set[tuple[int, int]]:
-    """Pairs found by copydesk: band keys of the full text (and of its lead, for teasers)
-    joined in DuckDB, then every candidate verified on its exact shingle sets."""
+def copydesk_candidates(
+    texts: Sequence[str], lead_shingles: int | None, bands: int, rows: int
+) -> list[tuple[int, int, float, float, bool]]:
+    """Candidate pairs as copydesk finds them (band keys of each text, and of its lead for
+    teasers, joined in DuckDB), each with its exact Jaccard and containment and whether the
+    smaller text is big enough for containment to count."""
     hasher = MinHasher()
     tables = []
     full, leads = shingle_sets(hasher, texts, lead_shingles or 0)
     views = [("full", full)] + ([("lead", leads)] if lead_shingles else [])
     for kind, sets in views:
         keys = band_keys(hasher.signatures_of(sets), bands=bands, rows=rows)
-        n, bands = keys.shape
+        n = len(sets)
         tables.append(
             pa.table(
                 {
@@ -206,20 +202,29 @@ def copydesk_pairs(
         )
     con = duckdb.connect()
     con.register("bands", pa.concat_tables(tables))
-    candidates = con.execute("""
+    pairs = con.execute("""
         select distinct a.doc, b.doc
         from bands a join bands b using (kind, band, band_key)
         where a.doc < b.doc
     """).fetchall()
     con.close()
-    shingles = full
-    found = set()
-    for i, j in candidates:
-        jac, cont = overlap(shingles[i], shingles[j])
-        big_enough = min(len(shingles[i]), len(shingles[j])) >= MIN_CONTAINED
-        if jac >= jaccard or (lead_shingles and big_enough and cont >= containment):
-            found.add((i, j))
-    return found
+    verified = []
+    for i, j in pairs:
+        jac, cont = overlap(full[i], full[j])
+        big_enough = bool(lead_shingles) and min(len(full[i]), len(full[j])) >= MIN_CONTAINED
+        verified.append((i, j, jac, cont, big_enough))
+    return verified
+
+
+def accepted(
+    candidates: Sequence[tuple[int, int, float, float, bool]], jaccard: float, containment: float
+) -> set[tuple[int, int]]:
+    """The candidate pairs the warehouse would cluster at these thresholds."""
+    return {
+        (i, j)
+        for i, j, jac, cont, big_enough in candidates
+        if jac >= jaccard or (big_enough and cont >= containment)
+    }
 
 
 def datasketch_pairs(texts: Sequence[str], threshold: float) -> set[tuple[int, int]]:
@@ -284,17 +289,10 @@ def run(originals: int, paragraphs: int, settings: dict) -> dict:
     ):
         texts = [it.text for it in items]
         cfg = settings[level]
-        ours, t_ours = timed(
-            partial(
-                copydesk_pairs,
-                texts,
-                cfg["jaccard"],
-                cfg["containment"],
-                cfg["lead_shingles"],
-                cfg["bands"],
-                cfg["rows"],
-            )
-        )
+        start = time.perf_counter()
+        candidates = copydesk_candidates(texts, cfg["lead_shingles"], cfg["bands"], cfg["rows"])
+        ours = accepted(candidates, cfg["jaccard"], cfg["containment"])
+        t_ours = time.perf_counter() - start
         peer, t_peer = timed(partial(datasketch_pairs, texts, cfg["jaccard"]))
         report[level] = {
             "items": len(items),
@@ -307,7 +305,36 @@ def run(originals: int, paragraphs: int, settings: dict) -> dict:
         if level == "articles":
             report[level]["copydesk"]["seed_pairs"] = seed_pairs(ours, items)
             report[level]["datasketch"]["seed_pairs"] = seed_pairs(peer, items)
+        # How the thresholds were chosen: the same candidates accepted at other settings.
+        report[level]["sweep"] = [
+            {
+                "jaccard": j,
+                "containment": c,
+                **{
+                    k: v
+                    for k, v in score(accepted(candidates, j, c), items).items()
+                    if k in ("precision", "recall", "f1")
+                },
+            }
+            for j in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+            for c in ((0.7, 0.8, 0.9) if cfg["lead_shingles"] else (cfg["containment"],))
+        ]
     return report
+
+
+def sweep_markdown(report: dict) -> str:
+    lines = [
+        "| level | Jaccard | containment | precision | recall | F1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for level in ("articles", "paragraphs"):
+        for r in report[level]["sweep"]:
+            containment = r["containment"] if level == "articles" else "-"
+            lines.append(
+                f"| {level} | {r['jaccard']} | {containment} | {r['precision']:.3f} | "
+                f"{r['recall']:.3f} | {r['f1']:.3f} |"
+            )
+    return "\n".join(lines)
 
 
 def markdown(report: dict) -> str:
@@ -351,6 +378,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(markdown(report))
+    print()
+    print(sweep_markdown(report))
     for level in ("articles", "paragraphs"):
         for method in ("copydesk", "datasketch"):
             r = report[level][method]
