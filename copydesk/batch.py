@@ -62,7 +62,7 @@ def plan_files(found: Sequence[FoundFile], known: Mapping[str, tuple[str, int]])
 
 
 def prepare_batch(
-    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int, first_seq: int
+    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
 ) -> StagedBatch:
     """The files of one batch read, decoded, extracted and cleaned, with every rejection."""
     documents, rejected = [], []
@@ -77,5 +77,4 @@ def prepare_batch(
         documents=documents,
         articles=cleaned.kept,
         rejected=rejected,
-        first_seq=first_seq,
     )

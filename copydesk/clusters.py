@@ -121,6 +121,7 @@ def cluster_new_members(
 ) -> list[tuple[str, str]]:
     """Cluster the level's new members with each other and the published ones, into
     audit.<level>_matches; returns the merges of existing clusters (kept, merged)."""
+    con.execute(f"delete from staging.{level.band_table}")  # the audit may be built again
     _stage_bands(con, level)
     con.execute(f"""
         create or replace table audit.{level.name}_candidates as
@@ -138,12 +139,14 @@ def cluster_new_members(
     pairs, best = _verify(con, level, policy)
 
     members = sorted({m for pair in pairs for m in pair})
+    # Published members, but not those staged again now (a new version is a new member).
     existing = dict(
         _lookup(
             con,
             f"""
         select {level.id_column}, cluster_id from published.{level.cluster_table}
         semi join wanted on {level.id_column} = wanted.id
+        anti join staging.{level.band_table} using ({level.id_column})
     """,
             members,
         )
@@ -274,20 +277,21 @@ def _lookup(con: duckdb.DuckDBPyConnection, sql: str, ids: Sequence[str]) -> lis
 
 
 def _published_ranks(con, level: Level, members: set[str]) -> dict[str, tuple]:
-    """Published members before every new one, by the start of the run that published them.
+    """Published members before every new one, by the run that published them and the order
+    that run saw them in.
 
     A canonical no longer published still sorts first among its cluster's members."""
-    rank = {m: (0, float("-inf"), m) for m in members}
+    rank = {m: (0, float("-inf"), 0, m) for m in members}
     rows = _lookup(
         con,
         f"""
-        select c.{level.id_column}, epoch(r.started_at)
+        select c.{level.id_column}, epoch(r.started_at), c.seen_order
         from published.{level.cluster_table} c join audit.runs r using (run_id)
         semi join wanted on c.{level.id_column} = wanted.id
     """,
         sorted(members),
     )
-    rank.update((member, (0, started, member)) for member, started in rows)
+    rank.update((member, (0, started, seen, member)) for member, started, seen in rows)
     return rank
 
 

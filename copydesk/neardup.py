@@ -189,6 +189,7 @@ def assign_clusters(
     then the policy's tie-break). A component that touches existing clusters keeps the one
     whose canonical ranks first and records the others as merged into it; a component of
     new members only becomes a cluster named after its first-ranked member."""
+    pairs = list(pairs)
     nodes = sorted(set(new) | {m for pair in pairs for m in pair} | set(existing), key=rank.get)
     index = {m: i for i, m in enumerate(nodes)}
     roots = components(((index[a], index[b]) for a, b in pairs), len(nodes))

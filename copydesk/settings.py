@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_dirs: list[Path] = Field(default_factory=list)  # extra rule packs, after the shipped ones
     batch_size: int = 200
+    workers: int = 1  # processes that clean batches (a local Dask cluster when more than one)
+    dask_address: str | None = None  # an existing Dask scheduler, e.g. "tcp://10.0.0.5:8786"
     max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are quarantined as too_large
     # Files that are not articles; matched against the name relative to the input folder.
     exclude: list[str] = Field(default_factory=lambda: [".*", "*/.*", "README*", "LICENSE*"])

@@ -79,11 +79,11 @@ class StagedBatch:
     documents: Sequence[RawArticle]
     articles: Sequence[CleanArticle]
     rejected: Sequence[Rejected]
-    first_seq: int  # position of the batch's first article in the run's order
 
 
-def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch) -> None:
-    """Append one batch to the staging tables, through Arrow."""
+def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch, first_seq: int) -> None:
+    """Append one batch to the staging tables, through Arrow; `first_seq` is the place of its
+    first article in the order the run saw them."""
     _append(
         con,
         "staging.files",
@@ -126,7 +126,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch) -> None:
                 "source_file": a.raw.source_file,
                 "item": a.raw.item,
                 "version": a.raw.version,
-                "seq": batch.first_seq + n,
+                "seq": first_seq + n,
                 "source": a.source,
                 "url": a.url,
                 "title": a.title,
@@ -224,7 +224,10 @@ def audit_articles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def quarantine_articles(
     con: duckdb.DuckDBPyConnection, failures: Mapping[str, tuple[str, str]]
 ) -> None:
-    """Move articles out of the audit batch into staging quarantine: id -> (reason, detail)."""
+    """Move articles out of staging into staging quarantine: id -> (reason, detail).
+
+    Build the audit batch again afterwards: without them, clusters, canonical copies and
+    first carriers of paragraphs may change."""
     if not failures:
         return
     failed = pa.table(
@@ -241,50 +244,31 @@ def quarantine_articles(
                d.content
         from failed f join staging.documents d using (article_id)
     """)
-    for table in ("paragraphs", "removals", "articles", "article_matches"):
+    for table in ("paragraphs", "removals", "articles"):
         con.execute(
-            f"delete from audit.{table} where article_id in (select article_id from failed)"
+            f"delete from staging.{table} where article_id in (select article_id from failed)"
         )
-    # Copies of a quarantined article now copy nothing: the first of them becomes canonical.
-    con.execute("""
-        update audit.article_matches
-        set cluster_id = promoted.canonical_id,
-            duplicate_of = nullif(promoted.canonical_id, audit.article_matches.article_id),
-            relation = if(promoted.canonical_id = audit.article_matches.article_id,
-                          'canonical', relation)
-        from (
-            select
-                article_id,
-                first_value(article_id) over (
-                    partition by cluster_id order by first_seen_rank
-                ) as canonical_id
-            from audit.article_matches
-            join audit.int_article_order using (article_id)
-            where cluster_id in (select article_id from failed)
-        ) as promoted
-        where audit.article_matches.article_id = promoted.article_id
-    """)
-    con.execute("""
-        update audit.articles set duplicate_of = matches.duplicate_of
-        from audit.article_matches as matches
-        where audit.articles.article_id = matches.article_id
-    """)
     con.unregister("failed")
 
 
-def hold_near_duplicates(con: duckdb.DuckDBPyConnection) -> None:
-    """Move near (not exact) copies of another article from the audit batch to quarantine."""
+def hold_near_duplicates(con: duckdb.DuckDBPyConnection) -> int:
+    """Move near (not exact) copies of another article to quarantine; returns how many."""
     held = con.execute("""
-        select article_id, relation, duplicate_of, similarity from audit.article_matches
+        select article_id, relation, cluster_id, similarity from audit.article_matches
         where relation in ('near', 'teaser')
     """).fetchall()
     quarantine_articles(
         con,
         {
-            article_id: ("duplicate_near", f"{relation} copy of {canonical} (Jaccard {sim:.2f})")
+            article_id: (
+                "duplicate_near",
+                f"{relation} copy in the cluster of {canonical} (closest member: Jaccard "
+                f"{sim:.2f})",
+            )
             for article_id, relation, canonical, sim in held
         },
     )
+    return len(held)
 
 
 def record_validations(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -350,8 +334,9 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             "where article_id in (select article_id from audit.articles)"
         )
         con.execute(
-            "insert into published.article_clusters select article_id, cluster_id, relation, "
-            "similarity, $run_id from audit.article_matches",
+            "insert into published.article_clusters select m.article_id, m.cluster_id, "
+            "m.relation, m.similarity, o.first_seen_rank, $run_id from audit.article_matches m "
+            "join audit.int_article_order o using (article_id)",
             {"run_id": run_id},
         )
         con.execute(
@@ -359,9 +344,19 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             "where paragraph_hash in (select paragraph_hash from audit.paragraphs)"
         )
         con.execute(
-            "insert into published.paragraph_clusters select m.*, $run_id "
-            "from audit.paragraph_matches m "
-            "semi join audit.paragraphs p using (paragraph_hash)",
+            """
+            insert into published.paragraph_clusters
+            select m.*, seen.seen_order, $run_id
+            from audit.paragraph_matches m
+            join (
+                select paragraph_hash, row_number() over (
+                    order by min(o.first_seen_rank), min(p.position), paragraph_hash
+                ) as seen_order
+                from staging.paragraphs p join audit.int_article_order o using (article_id)
+                group by paragraph_hash
+            ) as seen using (paragraph_hash)
+            semi join audit.paragraphs p using (paragraph_hash)
+            """,
             {"run_id": run_id},
         )
         _merge_clusters(con, run_id)
@@ -405,7 +400,9 @@ def _merge_clusters(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             )
         con.execute(
             f"update published.{level}_clusters set cluster_id = $kept, "
-            "relation = if(relation = 'canonical', 'near', relation) where cluster_id = $merged",
+            "relation = if(relation = 'canonical', 'merged', relation), "
+            "similarity = if(relation = 'canonical', null, similarity) "
+            "where cluster_id = $merged",
             params,
         )
         con.execute(

@@ -40,16 +40,31 @@ def run(
     input_dir: InputOption = None,
     warehouse_path: WarehouseOption = None,
     batch_size: Annotated[int | None, typer.Option(help="Files per batch.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes that clean batches: a local Dask cluster when more than one."),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Clean batches on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
 ) -> None:
     """Publish every new or changed article of the input folder (no Prefect server needed)."""
     if input_dir is not None and not input_dir.is_dir():
         console.print(f"[red]error:[/red] input folder not found: {input_dir}")
         raise typer.Exit(2)
-    from flows.publish_articles import PublishBlocked, publish_articles
+    from copydesk.settings import Settings
+    from flows.publish_articles import PublishBlocked, with_workers
 
+    cfg = Settings()
+    workers = workers or cfg.workers
+    flow = with_workers(workers, dask_address or cfg.dask_address)
     try:
-        summary = publish_articles(
-            input_dir=input_dir, warehouse_path=warehouse_path, batch_size=batch_size
+        summary = flow(
+            input_dir=input_dir,
+            warehouse_path=warehouse_path,
+            batch_size=batch_size,
+            workers=workers,
         )
     except PublishBlocked as exc:
         console.print(f"[red]nothing published[/red]: {exc}")
@@ -74,7 +89,7 @@ def serve(
 ) -> None:
     """Serve a deployment that runs the pipeline on a cron schedule (needs PREFECT_API_URL)."""
     from copydesk.settings import Settings
-    from flows.publish_articles import publish_articles
+    from flows.publish_articles import with_workers
 
     cfg = Settings()
     params = {
@@ -82,7 +97,7 @@ def serve(
         for k, v in {"input_dir": input_dir, "warehouse_path": warehouse_path}.items()
         if v
     }
-    publish_articles.serve(
+    with_workers(cfg.workers, cfg.dask_address).serve(
         name="copydesk-scheduled", cron=cron or cfg.schedule_cron, parameters=params
     )
 

@@ -1,12 +1,16 @@
 """The Prefect flow: scan -> read and clean in batches -> stage -> audit -> validate -> publish."""
 
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
 
 from copydesk import quality, warehouse
 from copydesk.batch import Plan, PlannedFile, batched, plan_files, prepare_batch
@@ -30,15 +34,15 @@ def scan_inputs(input_dir: Path, warehouse_path: Path, exclude: Sequence[str]) -
 
 @task(cache_policy=NO_CACHE)
 def read_and_clean(
-    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int, first_seq: int
+    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
 ) -> warehouse.StagedBatch:
-    return prepare_batch(files, packs, max_bytes, first_seq)
+    return prepare_batch(files, packs, max_bytes)
 
 
 @task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
-def stage_batch(warehouse_path: Path, batch: warehouse.StagedBatch) -> None:
+def stage_batch(warehouse_path: Path, batch: warehouse.StagedBatch, first_seq: int) -> None:
     with warehouse.connect(warehouse_path) as con:
-        warehouse.stage_batch(con, batch)
+        warehouse.stage_batch(con, batch, first_seq)
 
 
 @task(cache_policy=NO_CACHE)
@@ -50,8 +54,8 @@ def audit_and_validate(
         near = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
         cut = cfg.cross_article_paragraphs == "cut"
         warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
-        if cfg.near_policy == "hold":
-            warehouse.hold_near_duplicates(con)
+        if cfg.near_policy == "hold" and warehouse.hold_near_duplicates(con):
+            warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
         articles = warehouse.audit_articles(con)
         if articles.empty:  # nothing to check; spares an idle scheduled run GX's slow import
             return quality.ValidationReport(suite="articles", outcomes=())
@@ -59,8 +63,10 @@ def audit_and_validate(
             articles, cfg.expectations_dir / "articles.json", docs_dir=cfg.quality_dir
         )
         warehouse.record_validations(con, report.rows(run_id))
-        if report.passed_critical:
-            warehouse.quarantine_articles(con, article_failures(report))
+        failures = article_failures(report)
+        if report.passed_critical and failures:
+            warehouse.quarantine_articles(con, failures)
+            warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
     return report
 
 
@@ -71,14 +77,36 @@ def publish(warehouse_path: Path, run_id: str, summary: RunSummary) -> None:
         warehouse.finish_run(con, run_id, "published", summary.as_row())
 
 
-@flow(name="publish-articles", log_prints=False)
+def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:
+    """The flow on a task runner for `workers` processes: a local Dask cluster when more than
+    one, the Dask scheduler at `dask_address` when given, else threads in this process."""
+    if dask_address:
+        return publish_articles.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    if workers > 1:
+        cluster = {"n_workers": workers, "threads_per_worker": 1, "dashboard_address": None}
+        runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
+        return publish_articles.with_options(task_runner=runner)
+    return publish_articles
+
+
+# By default one batch cleans in a thread while the flow stages the one before.
+@flow(name="publish-articles", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def publish_articles(
     input_dir: Path | None = None,
     warehouse_path: Path | None = None,
     batch_size: int | None = None,
+    workers: int | None = None,
 ) -> RunSummary:
-    """Publish every new or changed article under `input_dir`; returns the run summary."""
-    overrides = {"input_dir": input_dir, "warehouse": warehouse_path, "batch_size": batch_size}
+    """Publish every new or changed article under `input_dir`; returns the run summary.
+
+    `workers` sets how many batches are cleaned ahead; the task runner (see with_workers)
+    decides where they run."""
+    overrides = {
+        "input_dir": input_dir,
+        "warehouse": warehouse_path,
+        "batch_size": batch_size,
+        "workers": workers,
+    }
     cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
     run_id = str(flow_run.id)
     packs = load_rule_packs(cfg.rules_dirs)
@@ -103,18 +131,27 @@ def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
         plan.unchanged,
     )
 
-    seq = 0
-    for n, files in enumerate(batched(plan.to_read, cfg.batch_size), start=1):
-        batch = read_and_clean(files, packs, cfg.max_file_bytes, seq)
-        stage_batch(cfg.warehouse, batch)
-        seq += len(batch.articles)
-        log.info(
-            "batch %d: %d files, %d articles cleaned, %d rejected",
-            n,
-            len(files),
-            len(batch.articles),
-            len(batch.rejected),
-        )
+    # Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
+    # worker processes), a few ahead at most, and staged by this process one at a time in
+    # input order: the warehouse has one writer, and the order decides which copy is canonical.
+    pending: deque[PrefectFuture] = deque()
+    total = -(-len(plan.to_read) // cfg.batch_size)
+    staged = articles = 0
+    for files in batched(plan.to_read, cfg.batch_size):
+        pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
+        while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
+            batch = pending.popleft().result()
+            stage_batch(cfg.warehouse, batch, articles)
+            staged += 1
+            articles += len(batch.articles)
+            log.info(
+                "batch %d of %d: %d files, %d articles cleaned, %d rejected",
+                staged,
+                total,
+                len(batch.files),
+                len(batch.articles),
+                len(batch.rejected),
+            )
 
     report = audit_and_validate(cfg.warehouse, run_id, cfg)
     with warehouse.connect(cfg.warehouse) as con:

@@ -132,8 +132,11 @@ create table if not exists published.article_bands (
 create table if not exists published.article_clusters (
     article_id varchar primary key,
     cluster_id varchar not null,
-    relation varchar not null,      -- canonical, exact, near (similar whole text) or teaser
-    similarity double not null,     -- best Jaccard similarity to another member (1 for canonical)
+    relation varchar not null,      -- canonical, exact, near, teaser, or merged (its cluster
+                                    -- joined another through a later member)
+    similarity double,              -- Jaccard with its closest member; 1 for a canonical,
+                                    -- null for merged
+    seen_order integer not null,    -- order its run saw it in: with the run, who came first
     run_id varchar not null
 );
 
@@ -149,7 +152,8 @@ create table if not exists published.paragraph_clusters (
     paragraph_hash varchar primary key,
     cluster_id varchar not null,    -- the paragraph_hash of the first text seen
     relation varchar not null,
-    similarity double not null,
+    similarity double,
+    seen_order integer not null,
     run_id varchar not null
 );
 

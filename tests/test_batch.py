@@ -115,9 +115,8 @@ def inputs(tmp_path: Path) -> Path:
 
 def test_prepare_batch_accounts_for_every_file_and_article(inputs, packs):
     plan = plan_files(find_input_files(inputs), {})
-    staged = prepare_batch(plan.to_read, packs, max_bytes=10_000, first_seq=40)
+    staged = prepare_batch(plan.to_read, packs, max_bytes=10_000)
 
-    assert staged.first_seq == 40
     assert [f.source_file for f in staged.files] == [
         "boilerplate.txt",
         "empty.txt",
@@ -171,7 +170,7 @@ def test_prepare_batch_rejects_large_files_and_carries_versions(inputs, packs):
         for p in plan_files(find_input_files(inputs), known).to_read
         if p.file.source_file in {"good.txt", "feed.jsonl"}
     ]
-    staged = prepare_batch(planned, packs, max_bytes=100, first_seq=0)
+    staged = prepare_batch(planned, packs, max_bytes=100)
     assert staged.documents == []
     assert staged.articles == []
     assert sorted((r.source_file, r.reason) for r in staged.rejected) == [
@@ -182,7 +181,7 @@ def test_prepare_batch_rejects_large_files_and_carries_versions(inputs, packs):
 
 
 def test_prepare_batch_of_no_files(packs):
-    staged = prepare_batch([], packs, max_bytes=100, first_seq=0)
+    staged = prepare_batch([], packs, max_bytes=100)
     assert (list(staged.files), staged.documents, staged.articles, staged.rejected) == (
         [],
         [],
@@ -194,5 +193,5 @@ def test_prepare_batch_of_no_files(packs):
 def test_prepare_batch_documents_carry_the_planned_version(inputs, packs):
     plan = plan_files(find_input_files(inputs), {"feed.jsonl": ("0" * 64, 6)})
     planned: list[PlannedFile] = [p for p in plan.to_read if p.file.source_file == "feed.jsonl"]
-    staged = prepare_batch(planned, packs, max_bytes=10_000, first_seq=0)
+    staged = prepare_batch(planned, packs, max_bytes=10_000)
     assert Counter(d.version for d in staged.documents) == {7: 2}

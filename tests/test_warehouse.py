@@ -84,7 +84,7 @@ def raw(aid: str, source_file: str, *lines: str, version: int = 1, item: int = 0
     )
 
 
-def staged(raws: Sequence[RawArticle], packs, first_seq: int = 0) -> StagedBatch:
+def staged(raws: Sequence[RawArticle], packs) -> StagedBatch:
     """The raw articles cleaned, with one InputFile per source file, as prepare_batch makes it."""
     cleaned = clean_batch(raws, packs)
     files = {}
@@ -98,7 +98,6 @@ def staged(raws: Sequence[RawArticle], packs, first_seq: int = 0) -> StagedBatch
         documents=list(raws),
         articles=cleaned.kept,
         rejected=cleaned.rejected,
-        first_seq=first_seq,
     )
 
 
@@ -112,11 +111,14 @@ def run(
 ) -> dict:
     """One run as the flow makes it, without validation; returns run_counts."""
     warehouse.start_run(con, run_id, Path("input"))
+    seq = 0
     for batch in batches:
-        warehouse.stage_batch(con, batch)
+        warehouse.stage_batch(con, batch, seq)
+        seq += len(batch.articles)
     warehouse.build_audit(con, run_id, cut_repeated=cut, near=NEAR)
     if failures:
         warehouse.quarantine_articles(con, failures)
+        warehouse.build_audit(con, run_id, cut_repeated=cut, near=NEAR)
     counts = warehouse.run_counts(con)
     assert counts["articles_read"] == (
         counts["published"] + counts["duplicates"] + counts["quarantined"]
@@ -171,7 +173,7 @@ def write(root: Path, rel: str, text: str) -> Path:
 def run_files(con: duckdb.DuckDBPyConnection, run_id: str, root: Path, packs) -> dict:
     """One run over the files of `root`, planned against what the warehouse knows."""
     plan = plan_files(find_input_files(root), warehouse.known_versions(con))
-    batch = prepare_batch(plan.to_read, packs, max_bytes=1_000_000, first_seq=0)
+    batch = prepare_batch(plan.to_read, packs, max_bytes=1_000_000)
     counts = run(con, run_id, [batch])
     return {**counts, "files_unchanged": plan.unchanged}
 
@@ -316,8 +318,8 @@ def test_unchanged_files_are_not_read_again(con, first_inputs, packs):
 
 
 def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
-    first = staged([raw("harbour", "a.txt", HARBOUR, FERRY)], packs, first_seq=0)
-    second = staged([raw("school", "b.txt", SCHOOL, LIBRARY, COMMENT)], packs, first_seq=1)
+    first = staged([raw("harbour", "a.txt", HARBOUR, FERRY)], packs)
+    second = staged([raw("school", "b.txt", SCHOOL, LIBRARY, COMMENT)], packs)
 
     run(con, "r1", [first, second])
 
