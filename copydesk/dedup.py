@@ -8,14 +8,19 @@ from collections.abc import Sequence
 
 import xxhash
 
-_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
 
 WITHIN_ARTICLE_RULE = "dedup/within-article"
 
 
+def words_for_hash(text: str) -> list[str]:
+    """The words of the text, case-folded and NFKC-normalized, without punctuation."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
 def normalize_for_hash(text: str) -> str:
     """The text case-folded, NFKC-normalized, with punctuation and spacing reduced to one space."""
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return " ".join(words_for_hash(text))
 
 
 def text_hash(text: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from copydesk.dedup import normalize_for_hash
+from copydesk.dedup import words_for_hash
 
 _CHUNK = 1 << 16  # shingles hashed at once: bounds the (chunk x permutations) matrix
 _SHIFT_32 = np.uint64(32)
@@ -47,7 +47,7 @@ class MinHasher:
         """The 32-bit hashes of the text's word n-grams in text order, repeats included.
 
         `word_hashes` caches word hashes across the texts of a batch."""
-        words = normalize_for_hash(text).split()
+        words = words_for_hash(text)
         if not words:
             return np.empty(0, dtype=np.uint64)
         cache = {} if word_hashes is None else word_hashes
