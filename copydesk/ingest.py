@@ -107,8 +107,12 @@ def decode_bytes(data: bytes, html: bool = False) -> tuple[str, str]:
         name = declared.group(1).decode("ascii").lower()
         # Browsers read a page declared Latin-1 or ASCII as windows-1252 (WHATWG Encoding).
         candidates.insert(0, "cp1252" if name in _READ_AS_CP1252 else name)
+    if _mostly_utf8(data):
+        candidates.insert(1, "utf-8-lenient")
     candidates.append("cp1252")
     for encoding in candidates:
+        if encoding == "utf-8-lenient":  # a stray bad byte in UTF-8 text: replace just it
+            return _checked(data.decode("utf-8", errors="replace"), "utf-8 (bad bytes replaced)")
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
@@ -120,6 +124,14 @@ def decode_bytes(data: bytes, html: bool = False) -> tuple[str, str]:
     if guess is None:
         raise DecodeError("undecodable", "no text encoding fits these bytes")
     return _checked(str(guess), guess.encoding)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether `data` is UTF-8 but for a few bad bytes: many valid multi-byte characters, and
+    ten times fewer undecodable bytes (a cp1252 text has no valid ones)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    return 0 < bad * 10 <= sum(1 for c in text if c > "\x7f" and c != "\ufffd")
 
 
 def _non_ascii_share(text: str) -> float:

@@ -257,6 +257,8 @@ LONG_QUOTE_OF_PAYWALL = (
 )
 
 BODY_LOOKALIKES = [
+    "Die Regierungen haben sich auf einen gemeinsamen Text geeinigt (Israel/Frankreich).",
+    "The minister said the talks would resume next week. (NM)",  # a reporter's sign-off
     "The council will read more than 400 public submissions before it votes, and the chair said "
     'residents who want the full detail can "read more" in the published minutes, which run to '
     "some eighty pages and cover every objection raised since the consultation opened.",

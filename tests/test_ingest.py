@@ -119,6 +119,17 @@ def test_decode_bytes_reads_text_encodings(data, html, encoding):
     assert decode_bytes(data, html=html) == (TEXT, encoding)
 
 
+def test_decode_bytes_replaces_a_stray_bad_byte_in_utf8_text():
+    good = ("Grüße aus München, schöne Straße. " * 20).encode()
+    text, encoding = decode_bytes(good[:100] + b"\xff" + good[100:], html=True)
+    assert encoding == "utf-8 (bad bytes replaced)"
+    assert text.count("\ufffd") == 1 and "Grüße aus München" in text
+
+
+def test_decode_bytes_does_not_take_cp1252_with_one_accent_for_broken_utf8():
+    assert decode_bytes("Le café est fermé.".encode("cp1252")) == ("Le café est fermé.", "cp1252")
+
+
 def test_decode_bytes_reads_latin1():
     text = "Le café était fermé à Genève; Ärger über die Straßenbahn in München."
     decoded, encoding = decode_bytes(text.encode("latin-1"))
