@@ -41,16 +41,8 @@ create or replace table staging.removals (
     rule_id varchar not null
 );
 
-create or replace table staging.quarantine (
-    source_file varchar not null,
-    item integer not null,
-    article_id varchar,
-    version integer not null,
-    step varchar not null,
-    reason varchar not null,
-    detail varchar not null,
-    original_text varchar
-);
+create or replace table staging.quarantine as
+select * exclude (run_id) from published.quarantine limit 0;
 
 create or replace table staging.article_bands as select * from published.article_bands limit 0;
 
