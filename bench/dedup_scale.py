@@ -458,11 +458,12 @@ def _peak_mb() -> float:
 def _connect(args, dedup: bool = False):
     """The library's connection, with the benchmark's DuckDB settings.
 
-    For the dedup phases, `--checkpoint-threshold` (default 1TB) keeps DuckDB 1.4.4 from
-    checkpointing on its own: stage_clusters streams texts through a second cursor while it
-    inserts band keys, and an automatic checkpoint at one of those inserts waits forever for
-    the cursor's table lock (duckdb/duckdb-python#182, fixed in DuckDB 1.5). `none` leaves
-    DuckDB's default (16MB), which hangs at 10k articles."""
+    `--checkpoint-threshold` sets DuckDB's checkpoint_threshold for the dedup phases (default
+    `none`: DuckDB's own). stage_clusters once read texts through a second cursor while it
+    inserted band keys, and an automatic checkpoint at one of those inserts waited forever for
+    the cursor's table lock on DuckDB 1.4.4 (duckdb/duckdb-python#182): that run hung at 10k
+    articles, so the 10k and 100k runs in RESULTS-dedup-scale.md used 1TB. stage_clusters no
+    longer holds a read open while it writes; a 10k run with DuckDB's default now completes."""
     from copydesk import warehouse
 
     cm = warehouse.connect(Path(args.db))
@@ -854,9 +855,8 @@ def main() -> None:
     parser.add_argument("--duckdb-memory-limit", help="e.g. 3GB (default: DuckDB's own)")
     parser.add_argument(
         "--checkpoint-threshold",
-        default="1TB",
-        help="DuckDB checkpoint_threshold in the dedup phases; 'none' for "
-        "DuckDB's default, which deadlocks stage_clusters on DuckDB 1.4.4",
+        default="none",
+        help="DuckDB checkpoint_threshold in the dedup phases, e.g. 1TB; 'none' for DuckDB's own",
     )
     parser.add_argument(
         "--mem-limit-gb", type=float, default=18.0, help="kill a phase whose RSS goes above this"

@@ -42,7 +42,7 @@ class Level:
     bands: int
     rows: int
     lead_shingles: int  # 0: no lead signature, so no teaser search
-    new_sql: str  # (id, text) of every new member
+    new_sql: str  # the id of every new member
     texts_sql: str  # (id, text) of wanted members, new or published
     ranks_sql: str  # (id, first seen, position, size) of wanted new members
 
@@ -64,10 +64,7 @@ ARTICLES = Level(
     bands=16,
     rows=8,
     lead_shingles=60,
-    new_sql="""
-        select article_id, string_agg(paragraph_text, chr(10) order by position)
-        from staging.paragraphs group by 1 order by 1
-    """,
+    new_sql="select distinct article_id from staging.paragraphs order by 1",
     texts_sql="""
         select article_id, string_agg(paragraph_text, chr(10) order by position)
         from staging.paragraphs semi join wanted on article_id = wanted.id
@@ -93,9 +90,9 @@ PARAGRAPHS = Level(
     rows=4,
     lead_shingles=0,
     new_sql="""
-        select paragraph_hash, any_value(paragraph_text) from staging.paragraphs
+        select distinct paragraph_hash from staging.paragraphs
         anti join published.paragraph_clusters using (paragraph_hash)
-        group by 1 order by 1
+        order by 1
     """,
     texts_sql="""
         select paragraph_hash, any_value(paragraph_text) from (
@@ -199,34 +196,33 @@ def cluster_new_members(
 
 
 def _stage_bands(con: duckdb.DuckDBPyConnection, level: Level) -> None:
-    """Band keys of every new member into staging.<level>_bands, a chunk of texts at a time."""
-    reader = con.cursor()  # its own cursor, so inserting does not cut the read short
-    try:
-        result = reader.execute(level.new_sql)
-        while chunk := result.fetchmany(CHUNK):
-            ids = [row[0] for row in chunk]
-            full, leads = shingle_sets(HASHER, [row[1] for row in chunk], level.lead_shingles)
-            views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
-            tables = []
-            for kind, sets in views:
-                keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
-                tables.append(
-                    pa.table(
-                        {
-                            level.id_column: np.repeat(np.array(ids, dtype=object), level.bands),
-                            "kind": [kind] * (len(ids) * level.bands),
-                            "band": pa.array(
-                                np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))
-                            ),
-                            "band_key": pa.array(keys.ravel()),
-                        }
-                    )
+    """Band keys of every new member into staging.<level>_bands, a chunk of texts at a time.
+
+    The ids are read first and each chunk's texts fetched in full before its keys are written:
+    a read left open on a second cursor while this connection writes can deadlock DuckDB 1.4
+    when an automatic checkpoint starts."""
+    new_ids = [row[0] for row in con.execute(level.new_sql).fetchall()]
+    for start in range(0, len(new_ids), CHUNK):
+        found = _lookup(con, level.texts_sql, new_ids[start : start + CHUNK])
+        ids = [member for member, _ in found]
+        full, leads = shingle_sets(HASHER, [text for _, text in found], level.lead_shingles)
+        views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
+        tables = []
+        for kind, sets in views:
+            keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
+            tables.append(
+                pa.table(
+                    {
+                        level.id_column: np.repeat(np.array(ids, dtype=object), level.bands),
+                        "kind": [kind] * (len(ids) * level.bands),
+                        "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))),
+                        "band_key": pa.array(keys.ravel()),
+                    }
                 )
-            con.register("new_bands", pa.concat_tables(tables))
-            con.execute(f"insert into staging.{level.band_table} select * from new_bands")
-            con.unregister("new_bands")
-    finally:
-        reader.close()
+            )
+        con.register("new_bands", pa.concat_tables(tables))
+        con.execute(f"insert into staging.{level.band_table} select * from new_bands")
+        con.unregister("new_bands")
 
 
 def _verify(
@@ -234,34 +230,32 @@ def _verify(
 ) -> tuple[list[tuple[str, str]], dict[str, tuple[float, str]]]:
     """Candidate pairs that hold up on exact shingle sets, and each member's best match."""
     pairs, best = [], {}
-    reader = con.cursor()
-    try:
-        result = reader.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
-        while chunk := result.fetchmany(CHUNK):
-            wanted = sorted({m for pair in chunk for m in pair})
-            found = _lookup(con, level.texts_sql, wanted)
-            sets, _ = shingle_sets(HASHER, [text for _, text in found], 0)
-            shingles = dict(zip([m for m, _ in found], sets, strict=True))
-            for a, b in chunk:
-                if a not in shingles or b not in shingles:
-                    continue  # a published member whose text is gone
-                jaccard, contained = overlap(shingles[a], shingles[b])
-                if jaccard >= policy.jaccard:
-                    relation = "exact" if jaccard == 1.0 else "near"
-                elif (
-                    level.lead_shingles
-                    and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
-                    and contained >= policy.containment
-                ):
-                    relation = "teaser"
-                else:
-                    continue
-                pairs.append((a, b))
-                for member in (a, b):
-                    if jaccard > best.get(member, (-1.0, ""))[0]:
-                        best[member] = (jaccard, relation)
-    finally:
-        reader.close()
+    candidates = con.execute(
+        f"select a, b from audit.{level.name}_candidates order by a, b"
+    ).fetchall()
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
+        found = _lookup(con, level.texts_sql, sorted({m for pair in chunk for m in pair}))
+        sets, _ = shingle_sets(HASHER, [text for _, text in found], 0)
+        shingles = dict(zip([m for m, _ in found], sets, strict=True))
+        for a, b in chunk:
+            if a not in shingles or b not in shingles:
+                continue  # a published member whose text is gone
+            jaccard, contained = overlap(shingles[a], shingles[b])
+            if jaccard >= policy.jaccard:
+                relation = "exact" if jaccard == 1.0 else "near"
+            elif (
+                level.lead_shingles
+                and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
+                and contained >= policy.containment
+            ):
+                relation = "teaser"
+            else:
+                continue
+            pairs.append((a, b))
+            for member in (a, b):
+                if jaccard > best.get(member, (-1.0, ""))[0]:
+                    best[member] = (jaccard, relation)
     return pairs, best
 
 
