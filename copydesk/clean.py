@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import ftfy
 
-from copydesk.boilerplate import Rule, RulePack, rules_for
+from copydesk.boilerplate import Matcher, Rule, RulePack, matcher, rules_for
 from copydesk.dedup import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 from copydesk.extract import ExtractError, extract_html
 from copydesk.language import detect_language
+from copydesk.mainblock import is_title_like, looks_like_headline, main_text
 from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
 
 log = logging.getLogger(__name__)
@@ -24,11 +25,14 @@ log = logging.getLogger(__name__)
 _MOJIBAKE_HINT = re.compile(
     "[ÂÃâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
 )
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_SPACES = dict.fromkeys(map(ord, "\t\u00a0\u2007\u202f\u3000\x0b\x0c"), " ")
+# (Regexes rather than str.translate: most texts have none of these, and a search that finds
+# nothing is many times faster than a translate that changes nothing.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile("[\t\u00a0\u2007\u202f\u3000\x0b\x0c]")
 _RUNS_OF_SPACES = re.compile(r" {2,}")
 # "Ukraine.In a video call": a sentence end glued to the next sentence by a lost space.
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[“\"‘]?[A-Z][a-z])")
+_WORD = re.compile(r"[^\W\d_]+")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -36,14 +40,14 @@ _MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(\S.*?\S|\S)\1")
 _MARKDOWN_RULE = re.compile(r"^(?:[-*_] ?){3,}$")
 _BYLINE_PREFIX = re.compile(r"^[*_]*by\s+", re.IGNORECASE)
 _BYLINE_SEPARATOR = re.compile(r"\s*[|,·•–—]\s*")
-_SENTENCE_BREAK = re.compile(r"[.!?][”\"’']? +[“\"‘]?[A-Z]")
-_TRAILING_CLOSERS = "”\"’')]"
-_ABBREVIATION_END = re.compile(r"\b(?:[A-Za-z]\.){2,}$")
 
 CAPTION = "caption"
 BYLINE = "byline"
 SECTION_LABEL = "section_label"
 TITLE = "title"
+NAVIGATION = "navigation"
+MAIN_TEXT_RULE = "main-text"
+HEADLINE_REACH = 15  # lines above a page dump's first body paragraph to look for its headline
 
 
 def fix_unicode(text: str) -> str:
@@ -51,7 +55,8 @@ def fix_unicode(text: str) -> str:
     if _MOJIBAKE_HINT.search(text):
         text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False)
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_SPACES)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
     return _RUNS_OF_SPACES.sub(" ", text)
 
 
@@ -104,19 +109,6 @@ def authors_from_byline(byline: str) -> str | None:
     return name.strip() or None
 
 
-def looks_like_headline(paragraph: str) -> bool:
-    """Whether a paragraph reads as a headline: short, one phrase, no closing full stop."""
-    words = paragraph.split()
-    if not 2 <= len(words) <= 30 or len(paragraph) > 220:
-        return False
-    if paragraph.lower().startswith("by "):  # a byline
-        return False
-    ending = paragraph.rstrip(_TRAILING_CLOSERS)
-    if _ABBREVIATION_END.search(ending):  # "... to 8:45 a.m." ends a headline, not a sentence
-        ending = ending[:-1]
-    return ending[-1:] not in ".,;:!" and not _SENTENCE_BREAK.search(paragraph)
-
-
 @dataclass(frozen=True, slots=True)
 class CleanText:
     """What the cleaner made of one text: title, body, captions and what it removed."""
@@ -131,7 +123,11 @@ class CleanText:
 
 
 def clean_text(
-    text: str, rules: Sequence[Rule], known_title: str | None = None, markdown: bool = False
+    text: str,
+    rules: Sequence[Rule],
+    known_title: str | None = None,
+    markdown: bool = False,
+    page_dump: bool = False,
 ) -> CleanText:
     """The cleaned body of one article; `known_title` comes from HTML or feed metadata."""
     paras = split_paragraphs(fix_unicode(text))
@@ -139,19 +135,18 @@ def clean_text(
         first_is_heading = bool(paras) and paras[0].startswith("#")
         paras = [p for p in map(strip_markdown, paras) if p]
     labels: list[tuple[str, str] | None] = [None] * len(paras)
-    boilerplate = [r for r in rules if r.reason not in (CAPTION, SECTION_LABEL)]
-    captions = [r for r in rules if r.reason == CAPTION]
-    labels_at_top = [r for r in rules if r.reason == SECTION_LABEL]
+    boilerplate = matcher(tuple(r for r in rules if r.reason not in (CAPTION, SECTION_LABEL)))
+    captions = matcher(tuple(r for r in rules if r.reason == CAPTION))
+    labels_at_top = matcher(tuple(r for r in rules if r.reason == SECTION_LABEL))
 
     # The top: an optional section label, then a headline if there really is one.
     start = 0
     if len(paras) > 1:
-        rule = _first_match(labels_at_top, paras[0], 0)
+        rule = labels_at_top.first(paras[0], 0)
         if rule:
             labels[0], start = (rule.reason, rule.id), 1
     title = known_title
     if start < len(paras):
-        top = paras[start]
         if known_title is not None:
             # Pages repeat their headline near the top of the text, under a kicker or two.
             key = normalize_for_hash(known_title)
@@ -160,11 +155,9 @@ def clean_text(
                     labels[i] = (TITLE, "")
                     break
         elif (markdown and start == 0 and first_is_heading) or (
-            start + 1 < len(paras)
-            and looks_like_headline(top)
-            and not _first_match(rules, top, start)
+            not page_dump and _headline_on_top(paras, start, rules)
         ):
-            title, labels[start] = top, (TITLE, "")
+            title, labels[start] = paras[start], (TITLE, "")
 
     # Boilerplate rules, then repeats among what is left, then captions among the rest.
     truncated = False
@@ -181,20 +174,35 @@ def clean_text(
             labels[i] = headlines_after
             continue
         headlines_after = None
-        rule = _first_match(boilerplate, para, i)
+        rule = boilerplate.first(para, i)
         if rule:
             labels[i] = (rule.reason, rule.id)
             truncated = truncated or rule.truncates
             follow = ((rule.reason, rule.id), rule.also_next) if rule.also_next else None
             headlines_after = (rule.reason, rule.id) if rule.then_headlines else None
+    if page_dump:
+        # A full-page dump: what no rule explained but lies outside the article's text is
+        # the page around it (menus, link lists, footers).
+        main = main_text(paras, [label is not None for label in labels])
+        for i in range(len(paras)):
+            if labels[i] is None and not main.keeps(i):
+                labels[i] = (NAVIGATION, MAIN_TEXT_RULE)
     open_idx = [i for i, label in enumerate(labels) if label is None]
     for j in find_repeats([paras[i] for i in open_idx]):
         labels[open_idx[j]] = ("duplicate_exact", WITHIN_ARTICLE_RULE)
     for i, para in enumerate(paras):
         if labels[i] is None:
-            rule = _first_match(captions, para, i)
+            rule = captions.first(para, i)
             if rule:
                 labels[i] = (rule.reason, rule.id)
+    if page_dump and title is None:
+        # A dump's headline sits above its body; with no body-like line to find, the top.
+        if main.body_start is not None:
+            at = headline_above(paras, main.body_start, labels, captions)
+        else:
+            at = start if _headline_on_top(paras, start, rules) else None
+        if at is not None:
+            title, labels[at] = paras[at], (TITLE, "")
 
     positions = tuple(i for i, label in enumerate(labels) if label is None)
     body = tuple(split_glued_sentences(paras[i]) for i in positions)
@@ -215,10 +223,6 @@ def clean_text(
     )
 
 
-def _first_match(rules: Sequence[Rule], text: str, index: int) -> Rule | None:
-    return next((r for r in rules if r.matches(text, index)), None)
-
-
 def clean_article(raw: RawArticle, packs: Sequence[RulePack]) -> CleanArticle:
     """One raw article extracted (if HTML) and cleaned; raises ExtractError for an empty page."""
     text, title, url, date = raw.content, raw.title, raw.url, raw.published
@@ -234,7 +238,9 @@ def clean_article(raw: RawArticle, packs: Sequence[RulePack]) -> CleanArticle:
         )
     rules, pack_site = rules_for(packs, url, text)
     markdown = raw.source_file.lower().endswith(".md")
-    cleaned = clean_text(text, rules, known_title=title, markdown=markdown)
+    cleaned = clean_text(
+        text, rules, known_title=title, markdown=markdown, page_dump=raw.format == "text"
+    )
     return CleanArticle(
         raw=raw,
         title=fix_unicode(cleaned.title).strip() if cleaned.title else None,
@@ -269,6 +275,42 @@ def clean_batch(batch: Sequence[RawArticle], packs: Sequence[RulePack]) -> StepR
             result.keep(article)
     result.check_balance()
     return result
+
+
+def _headline_on_top(paras: Sequence[str], start: int, rules: Sequence[Rule]) -> bool:
+    """Whether the paragraph at `start` is a headline over more text, and no rule's match."""
+    return (
+        start + 1 < len(paras)
+        and looks_like_headline(paras[start])
+        and not matcher(tuple(rules)).first(paras[start], start)
+    )
+
+
+def headline_above(
+    paras: Sequence[str],
+    body_start: int,
+    labels: Sequence[tuple[str, str] | None],
+    captions: Matcher,
+) -> int | None:
+    """Where a page dump's headline is: of the headline-like lines no rule took a few lines
+    above the first body paragraph (bylines, dates, credits and kickers sit in between), the
+    one sharing most words with the body's first paragraphs. On a tie the topmost (a headline
+    stands above its standfirst), or the nearest when none shares a word."""
+    body_words = _content_words(" ".join(paras[body_start : body_start + 3]))
+    best, best_score = None, -1.0
+    for i in range(body_start - 1, max(body_start - 1 - HEADLINE_REACH, -1), -1):
+        taken = labels[i] is not None and labels[i] != (NAVIGATION, MAIN_TEXT_RULE)
+        if taken or not is_title_like(paras[i]) or captions.first(paras[i], i):
+            continue
+        words = _content_words(paras[i])
+        score = len(words & body_words) / len(words) if words else 0.0
+        if score > best_score or (score == best_score > 0):
+            best, best_score = i, score
+    return best
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) >= 4}
 
 
 def _reject(raw: RawArticle, reason: str, detail: str) -> Rejected:

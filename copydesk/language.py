@@ -3,26 +3,50 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 # The most frequent function words of each language; shared words (e.g. "a", "in") are
 # left out where they would blur two languages.
 STOPWORDS = {
     "en": "the and of to is that for it was with as on be at by this are from have has but not "
-    "were they which their will would said been its who an or had more",
+    "were they which their will would said been its who an or had more a in i you he she we "
+    "his her them our your my me him us there than then so if what when where how all any "
+    "can could should may might must do does did into about after before over under up out "
+    "also only just some such no other these those one two new most very because while "
+    "through between both each being here why against during until",
     "de": "der die und das ist nicht ein eine zu den mit sich des auf für im dem auch es an "
-    "werden aus er hat dass sie nach wird bei einer um noch wie über",
+    "werden aus er hat dass sie nach wird bei einer um noch wie über so zum zur vom ich wir "
+    "ihr ihre ihren ihrem sein seine seinen seiner war waren wurde wurden haben habe hatte "
+    "hatten kann können konnte muss müssen soll sollen will wollen nur aber oder wenn als "
+    "auch schon sehr mehr durch gegen ohne unter vor zwischen seit bis diese dieser dieses "
+    "diesem diesen man einen einem eines keine kein was wer wo doch dann denn da hier jetzt "
+    "immer wieder sind bin bist ob weil damit sowie uns euch mich dich ihm ihn",
     "fr": "le la les et des est une du que pour qui dans pas sur au avec ce sont il plus par "
-    "mais ont été cette aux leur nous elle",
+    "mais ont été cette aux leur nous elle un de en ne se son sa ses à être avoir fait ou "
+    "comme tout tous aussi bien sans entre leurs même lui ils elles vous je on dont où quand "
+    "très peut après avant depuis donc car si ces cet notre votre",
     "es": "el la los las y que del se por con para una es su al lo como más pero sus le ha "
-    "fue este entre cuando muy sin sobre",
+    "fue este entre cuando muy sin sobre de en un no ya o también hay son desde todo todos "
+    "esta estos estas ese esa esos hasta donde quien porque durante ser está han había "
+    "tiene puede nos les me mi tu sí otro otra otros uno era fueron",
     "it": "il di che è la per un non sono della del gli le con una si da come anche ma nel "
-    "alla dei ha questo essere",
+    "alla dei ha questo essere in lo i al delle degli nella sul sulla ai più dal dalla "
+    "tra fra se già o ci ne sua suo suoi loro cui quando dove hanno era stato stata questa "
+    "quello quella molto tutti tutto ancora poi",
     "nl": "de het een van en is dat op te zijn voor met niet aan er ook als bij door maar "
-    "worden werd naar heeft",
+    "worden werd naar heeft in die hij ze zij wij we ik je u dit deze om tot uit over nog "
+    "wel geen al meer kan kunnen moet zou zal was waren had hebben wordt wat wie waar hoe "
+    "omdat dan toen veel onder",
     "pt": "o a os as de que do da em um uma para com não por mais se na no dos das ao como "
-    "mas foi ele pelo pela",
+    "mas foi ele pelo pela é e são ser está estão tem têm ou sua seu seus suas já também "
+    "entre sobre quando muito até sem isso este esta esse essa nos eles elas há pode foram "
+    "era aos às depois ainda",
+    "pl": "i w na z się do nie że to jest o jak a od po ale za przez dla tak jego jej ich "
+    "oraz jako czy już tylko może być był była było były są który która które którzy tym "
+    "tego ten ta te też przy pod nad bez także bardzo jednak gdy gdzie aby więc co",
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
+_ANY_WORDS = frozenset().union(*_WORDS.values())
 _TOKEN = re.compile(r"[^\W\d_]+")
 # Running text in these languages is 30-50% stopwords; a URL or placeholder text is not.
 MIN_SHARE = 0.2
@@ -33,6 +57,17 @@ def detect_language(text: str, sample_chars: int = 5000) -> str | None:
     tokens = _TOKEN.findall(text[:sample_chars].lower())
     if len(tokens) < 8:
         return None
-    scores = {lang: sum(t in words for t in tokens) for lang, words in _WORDS.items()}
+    counts = Counter(tokens)
+    scores = {lang: sum(counts[w] for w in words if w in counts) for lang, words in _WORDS.items()}
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] / len(tokens) >= MIN_SHARE else None
+
+
+def stopword_share(text: str, language: str | None) -> float:
+    """The share of the text's words that are stopwords of `language` (of any language known
+    when it is None or unknown); 0.0 for a text without words."""
+    tokens = _TOKEN.findall(text.lower())
+    if not tokens:
+        return 0.0
+    words = _WORDS.get(language, _ANY_WORDS) if language else _ANY_WORDS
+    return sum(t in words for t in tokens) / len(tokens)

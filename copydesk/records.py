@@ -17,6 +17,7 @@ REMOVAL_REASONS = frozenset(
         "author_bio",
         "promo",
         "section_label",
+        "navigation",
         "byline",
         "caption",
         "duplicate_exact",

@@ -157,8 +157,9 @@ def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(
     assert rule_id in SHIPPED_RULE_IDS | {WITHIN_ARTICLE_RULE}
 
 
-# A repeat across articles is the warehouse's job, not clean_text's.
-NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near"}
+# A repeat across articles is the warehouse's job, not clean_text's; navigation needs a whole
+# page dump around it (tests/test_mainblock.py).
+NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near", "navigation"}
 
 
 def test_every_paragraph_reason_code_has_an_example():
