@@ -7,6 +7,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 
 SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
 DEFAULT_MAX_CHARS = 300  # a longer paragraph is body text even if it quotes a boilerplate phrase
+# A list bullet as a page dump renders it ("* Share this", "+ Lesen Sie auch"): rules match
+# the line's text after it.
+_BULLET = re.compile(r"^[*+•·▪►»›-]\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +37,56 @@ class Rule:
     truncates: bool = False
 
     def matches(self, text: str, index: int) -> bool:
-        """Whether this rule marks the paragraph `text` at `index` in its article."""
+        """Whether this rule marks the paragraph `text` (bullet already stripped) at `index`."""
         if len(text) > self.max_chars:
             return False
         if self.max_position is not None and index > self.max_position:
             return False
         found = self.regex.fullmatch(text) if self.whole else self.regex.search(text)
         return found is not None
+
+
+class Matcher:
+    """The first of some rules that marks a paragraph. Two regexes made of all the patterns
+    (whole-paragraph ones, and the rest) tell first whether any rule could match at all, so
+    the many paragraphs that match none cost two searches instead of one per rule."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.max_chars = max((r.max_chars for r in self.rules), default=-1)
+        self.any_whole = _alternation([r for r in self.rules if r.whole])
+        self.any_part = _alternation([r for r in self.rules if not r.whole])
+
+    def first(self, text: str, index: int) -> Rule | None:
+        if len(text) > self.max_chars:
+            return None
+        text = _BULLET.sub("", text)
+        if not (
+            (self.any_whole and self.any_whole.fullmatch(text))
+            or (self.any_part and self.any_part.search(text))
+        ):
+            return None
+        return next((r for r in self.rules if r.matches(text, index)), None)
+
+
+def _alternation(rules: Sequence[Rule]) -> re.Pattern[str] | None:
+    """One regex matching wherever one of the rules' patterns does, each with its own case
+    flag; an empty pattern (matching everything) when the patterns cannot be joined."""
+    if not rules:
+        return None
+    joined = "|".join(
+        f"(?{'i' if r.regex.flags & re.IGNORECASE else '-i'}:{r.regex.pattern})" for r in rules
+    )
+    try:
+        return re.compile(joined)
+    except re.error:  # a pattern that only compiles on its own (e.g. a global flag)
+        return re.compile(".*", re.DOTALL)
+
+
+@lru_cache(maxsize=256)
+def matcher(rules: tuple[Rule, ...]) -> Matcher:
+    """The Matcher of these rules, built once per combination of packs."""
+    return Matcher(rules)
 
 
 @dataclass(frozen=True, slots=True)

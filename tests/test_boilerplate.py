@@ -49,7 +49,7 @@ def write_pack(folder: Path, name: str, text: str) -> Path:
 
 
 def test_shipped_packs_load_with_known_reasons(packs):
-    assert [p.id for p in packs] == ["generic-en", "sofrep"]
+    assert [p.id for p in packs] == ["generic-de", "generic-en", "sofrep"]
     rules = [r for p in packs for r in p.rules]
     assert len(rules) > 20
     assert {r.reason for r in rules} <= REASONS
@@ -62,8 +62,9 @@ def test_shipped_rule_ids_are_those_of_the_toml_files(packs):
         assert [r.id for r in pack.rules] == [f"{pack.id}/{raw['id']}" for raw in data["rules"]]
 
 
-def test_shipped_generic_pack_is_generic_and_sofrep_is_a_site(packs):
-    generic, sofrep = packs
+def test_shipped_generic_packs_are_generic_and_sofrep_is_a_site(packs):
+    german, generic, sofrep = packs
+    assert german.is_generic and german.site_name is None
     assert generic.is_generic and generic.site_name is None
     assert not sofrep.is_generic
     assert sofrep.site_name == "SOFREP"
@@ -76,12 +77,12 @@ def test_user_pack_loads_after_the_shipped_ones(tmp_path):
     write_pack(folder, "house.toml", GENERIC_USER_PACK)
     write_pack(folder, "notes.txt", "not a pack")
     packs = load_rule_packs([folder])
-    assert [p.id for p in packs] == ["generic-en", "sofrep", "house", "planet"]
+    assert [p.id for p in packs] == ["generic-de", "generic-en", "sofrep", "house", "planet"]
     planet = packs[-1]
     assert [r.id for r in planet.rules] == ["planet/promo.kent", "planet/paywall.planet-plus"]
     assert [r.reason for r in planet.rules] == ["promo", "paywall"]
     assert planet.site_name == "The Daily Planet"
-    assert packs[2].is_generic
+    assert packs[3].is_generic
 
 
 def test_user_pack_rules_match_case_insensitively_and_whole(tmp_path):
@@ -222,15 +223,15 @@ def test_rules_for_puts_site_rules_first_and_names_the_site(packs):
     assert site == "SOFREP"
     assert n_site == len(next(p for p in packs if p.id == "sofrep").rules)
     assert all(i.startswith("sofrep/") for i in ids[:n_site])
-    assert all(i.startswith("generic-en/") for i in ids[n_site:])
+    assert all(i.startswith(("generic-de/", "generic-en/")) for i in ids[n_site:])
     assert len(ids) == sum(len(p.rules) for p in packs)
 
 
 def test_rules_for_other_sites_gives_generic_rules_only(packs):
     rules, site = rules_for(packs, "https://example.org/a", "Plain article text.")
     assert site is None
-    assert {r.id.split("/")[0] for r in rules} == {"generic-en"}
-    assert len(rules) == len(packs[0].rules)
+    assert {r.id.split("/")[0] for r in rules} == {"generic-de", "generic-en"}
+    assert len(rules) == len(packs[0].rules) + len(packs[1].rules)
 
 
 def test_rules_for_a_user_site_pack(tmp_path):
