@@ -125,8 +125,9 @@ def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
 
 
 def dump_language(lines: Sequence[str]) -> str | None:
-    """The language of a dump, judged from its long lines (where the text is, not the menus)."""
-    return detect_language("\n".join(line for line in lines if len(line) >= 80))
+    """The language of a dump, judged from its lines of eight words or more: where the text
+    is, not the menus (hard-wrapped body lines are short in characters, not in words)."""
+    return detect_language("\n".join(line for line in lines if len(line.split()) >= 8))
 
 
 def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weights()) -> MainText:

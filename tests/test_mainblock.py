@@ -140,3 +140,23 @@ def test_function_words_without_a_stopword_list():
     # Japanese is written without spaces: a line with sentence punctuation reads as text.
     assert function_word_share("新しい法律ができて、親が子どもを教育する。", None) > 0.25
     assert function_word_share("ホーム", None) == 0.0
+
+
+def test_a_wrapped_body_is_judged_in_its_own_language_not_the_cookie_notices(rules):
+    # Body lines wrapped at 60 characters: short in characters, long in words. The only line
+    # over 80 characters is an English cookie notice.
+    cookie = (
+        "We use cookies to give you the best experience on our website, and by browsing on "
+        "you agree to them."
+    )
+    body = [
+        "Die Fähre zwischen dem alten Hafen und den Dörfern auf der",
+        "Insel fährt seit Montag wieder, nachdem sie vier Monate lang",
+        "in der Werft auf der anderen Seite der Bucht gelegen hatte.",
+        "Nach Angaben der Reederei wurde der Rumpf neu gestrichen, die",
+        "Motoren wurden überholt, und auf dem Deck ist jetzt doppelt so",
+        "viel Platz für die Fahrräder der Pendler wie vor dem Winter.",
+    ]
+    cleaned = clean_text(dump(MENU, cookie, body, FOOTER), rules, page_dump=True)
+
+    assert cleaned.paragraphs == tuple(body)
