@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 from copydesk.batch import Plan
 from copydesk.quality import ValidationReport
+
+# The stages of a run, in order, with the names the summary shows. Batches are cleaned ahead
+# while the flow stages earlier ones, so read_clean (the sum of the cleaning tasks' own
+# seconds) overlaps other stages; read_clean_wait is how long the flow waited for a batch
+# while a cleaning task was running (waiting for a worker to start is not cleaning).
+STAGES = {
+    "scan": "scan",
+    "read_clean": "read+clean",
+    "read_clean_wait": "waiting for read+clean",
+    "stage": "stage",
+    "audit": "audit",
+    "validate": "validate",
+    "publish": "publish",
+}
+# The stages the flow runs one after another: their sum is copydesk's share of the flow's wall.
+CRITICAL_PATH = tuple(s for s in STAGES if s != "read_clean")
+
+
+class StageTimer:
+    """Wall seconds per stage: start() ends the running stage and starts the next one."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.seconds: dict[str, float] = {}
+        self._clock = clock
+        self._stage: str | None = None
+        self._since = 0.0
+
+    def start(self, stage: str) -> None:
+        now = self._clock()
+        self._stop(now)
+        self._stage, self._since = stage, now
+
+    def stop(self) -> None:
+        self._stop(self._clock())
+
+    def _stop(self, now: float) -> None:
+        if self._stage is not None:
+            self.add(self._stage, now - self._since)
+            self._stage = None
+
+    def add(self, stage: str, seconds: float) -> None:
+        """Count seconds measured elsewhere (in a task) towards a stage."""
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +69,37 @@ class RunSummary:
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
     removals_by_reason: dict[str, int] = field(default_factory=dict)
     failed_expectations: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds, see STAGES
 
     @classmethod
     def from_counts(
-        cls, run_id: str, plan: Plan, counts: dict, report: ValidationReport
+        cls,
+        run_id: str,
+        plan: Plan,
+        counts: dict,
+        report: ValidationReport,
+        stage_seconds: dict[str, float] | None = None,
     ) -> RunSummary:
-        """The summary of a run from its plan, the warehouse counts and the validation report."""
+        """The summary of a run from its plan, the warehouse counts, the validation report and
+        the seconds its stages took so far."""
         failed = [f"{o.expectation}({o.column})" for o in report.outcomes if not o.success]
         return cls(
             run_id=run_id,
             files_seen=plan.seen,
             files_unchanged=plan.unchanged,
             failed_expectations=failed,
+            stage_seconds=_rounded(stage_seconds or {}),
             **counts,
         )
+
+    def with_stage_seconds(self, **seconds: float) -> RunSummary:
+        """A copy with these stages' seconds set (publish is timed after the summary exists)."""
+        return replace(self, stage_seconds=_rounded({**self.stage_seconds, **seconds}))
+
+    @property
+    def critical_path_seconds(self) -> float:
+        """Seconds of the stages the flow ran one after another (CRITICAL_PATH)."""
+        return sum(self.stage_seconds.get(s, 0.0) for s in CRITICAL_PATH)
 
     @property
     def balanced(self) -> bool:
@@ -73,6 +135,18 @@ class RunSummary:
             f"{self.removed_spans} spans removed"
         )
 
+    def stage_line(self) -> str:
+        """Seconds per stage on one line, in run order."""
+        seconds, parts = self.stage_seconds, []
+        for stage, label in STAGES.items():
+            if stage not in seconds or stage == "read_clean_wait":
+                continue
+            part = f"{label} {seconds[stage]:.1f}"
+            if stage == "read_clean" and "read_clean_wait" in seconds:
+                part += f" (waited {seconds['read_clean_wait']:.1f})"
+            parts.append(part)
+        return "seconds: " + ", ".join(parts)
+
     def markdown(self) -> str:
         """The summary as a Markdown report."""
         lines = [
@@ -86,7 +160,39 @@ class RunSummary:
         lines += [f"| {r['what']} | {r['count']} |" for r in self.table_rows()]
         check = "balanced" if self.balanced else "NOT balanced"
         lines += ["", f"Every article read is published, a duplicate or quarantined: {check}."]
+        if self.stage_seconds:
+            lines += ["", "| stage | wall seconds |", "|---|---|"]
+            lines += [
+                f"| {label} | {self.stage_seconds[stage]:.2f} |"
+                for stage, label in STAGES.items()
+                if stage in self.stage_seconds
+            ]
         return "\n".join(lines)
+
+
+def covered_seconds(
+    waits: Sequence[tuple[float, float]], busy: Sequence[tuple[float, float]]
+) -> float:
+    """Seconds of the (start, end) spans `waits` during which at least one `busy` span ran."""
+    merged: list[list[float]] = []
+    for start, end in sorted(busy):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    total, first = 0.0, 0
+    for start, end in sorted(waits):
+        while first < len(merged) and merged[first][1] <= start:
+            first += 1  # busy spans that ended before this wait cannot cover a later one
+        for busy_start, busy_end in merged[first:]:
+            if busy_start >= end:
+                break
+            total += min(end, busy_end) - max(start, busy_start)
+    return total
+
+
+def _rounded(seconds: dict[str, float]) -> dict[str, float]:
+    return {stage: round(value, 3) for stage, value in seconds.items()}
 
 
 def article_failures(report: ValidationReport) -> dict[str, tuple[str, str]]:

@@ -1,7 +1,10 @@
 """The Prefect flow: scan -> read and clean in batches -> stage -> audit -> validate -> publish."""
 
+import os
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import Flow, flow, get_run_logger, task
@@ -9,6 +12,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
@@ -18,38 +23,57 @@ from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.clusters import NearDupPolicy
 from copydesk.ingest import find_input_files
 from copydesk.settings import Settings
-from copydesk.summary import RunSummary, article_failures
+from copydesk.summary import STAGES, RunSummary, StageTimer, article_failures, covered_seconds
 
 
 class PublishBlocked(RuntimeError):
     """Critical expectations failed: nothing was published."""
 
 
+# Each task returns the wall seconds of its own work with its result, so the run summary
+# shows copydesk's time per stage apart from the time Prefect and Dask take around it.
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
+
+
 @task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
-def scan_inputs(input_dir: Path, warehouse_path: Path, exclude: Sequence[str]) -> Plan:
+def scan_inputs(
+    input_dir: Path, warehouse_path: Path, exclude: Sequence[str]
+) -> tuple[Plan, float]:
+    start = time.perf_counter()
     with warehouse.connect(warehouse_path) as con:
         known = warehouse.known_versions(con)
-    return plan_files(find_input_files(input_dir, exclude), known)
+    return plan_files(find_input_files(input_dir, exclude), known), _since(start)
 
 
 @task(cache_policy=NO_CACHE)
 def read_and_clean(
     files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
-) -> warehouse.StagedBatch:
-    return prepare_batch(files, packs, max_bytes)
+) -> tuple[warehouse.StagedBatch, tuple[float, float]]:
+    """The batch, and when the work on it started and ended (epoch seconds, comparable with
+    the flow's clock when the worker runs on the same machine)."""
+    started = time.time()
+    return prepare_batch(files, packs, max_bytes), (started, time.time())
 
 
 @task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
-def stage_batch(warehouse_path: Path, batch: warehouse.StagedBatch, first_seq: int) -> None:
+def stage_batch(warehouse_path: Path, batch: warehouse.StagedBatch, first_seq: int) -> float:
+    start = time.perf_counter()
     with warehouse.connect(warehouse_path) as con:
         warehouse.stage_batch(con, batch, first_seq)
+    return _since(start)
 
 
 @task(cache_policy=NO_CACHE)
 def audit_and_validate(
     warehouse_path: Path, run_id: str, cfg: Settings
-) -> quality.ValidationReport:
-    """Build the audit batch, validate it, and move articles that fail a check to quarantine."""
+) -> tuple[quality.ValidationReport, dict[str, float]]:
+    """Build the audit batch, validate it, and move articles that fail a check to quarantine;
+    returns the report and the seconds of audit and validate."""
+    timer = StageTimer()
+    timer.start("audit")
     with warehouse.connect(warehouse_path) as con:
         near = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
         cut = cfg.cross_article_paragraphs == "cut"
@@ -57,24 +81,33 @@ def audit_and_validate(
         if cfg.near_policy == "hold" and warehouse.hold_near_duplicates(con):
             warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
         articles = warehouse.audit_articles(con)
-        if articles.empty:  # nothing to check; spares an idle scheduled run GX's slow import
-            return quality.ValidationReport(suite="articles", outcomes=())
-        report = quality.validate_frame(
-            articles, cfg.expectations_dir / "articles.json", docs_dir=cfg.quality_dir
-        )
-        warehouse.record_validations(con, report.rows(run_id))
-        failures = article_failures(report)
-        if report.passed_critical and failures:
-            warehouse.quarantine_articles(con, failures)
-            warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
-    return report
+        report = quality.ValidationReport(suite="articles", outcomes=())
+        # Nothing to check spares an idle scheduled run GX's slow import.
+        if not articles.empty:
+            timer.start("validate")
+            report = quality.validate_frame(
+                articles, cfg.expectations_dir / "articles.json", docs_dir=cfg.quality_dir
+            )
+            warehouse.record_validations(con, report.rows(run_id))
+            failures = article_failures(report)
+            if report.passed_critical and failures:
+                timer.start("audit")
+                warehouse.quarantine_articles(con, failures)
+                warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
+    timer.stop()  # after the close, whose checkpoint writes the audit tables to the file
+    return report, timer.seconds
 
 
 @task(cache_policy=NO_CACHE)
-def publish(warehouse_path: Path, run_id: str, summary: RunSummary) -> None:
+def publish(warehouse_path: Path, run_id: str, summary: RunSummary) -> RunSummary:
+    """Publish the audit batch and record the run; returns the summary with the publish time."""
+    start = time.perf_counter()
     with warehouse.connect(warehouse_path) as con:
         warehouse.publish(con, run_id)
+    summary = summary.with_stage_seconds(publish=_since(start))
+    with warehouse.connect(warehouse_path) as con:
         warehouse.finish_run(con, run_id, "published", summary.as_row())
+    return summary
 
 
 def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:
@@ -87,6 +120,29 @@ def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
         return publish_articles.with_options(task_runner=runner)
     return publish_articles
+
+
+@contextmanager
+def prefect_api_for_workers() -> Iterator[str]:
+    """Dask worker processes inherit the environment, not this process's Prefect settings:
+    with no API URL there, each starts a temporary Prefect server of its own (~25 s and
+    ~230 MB each, and the task runs it records are thrown away). This exports the API URL in
+    use, after starting the temporary server when there is none, and yields it."""
+    url = PREFECT_API_URL.value()
+    if not url:
+        server = SubprocessASGIServer()
+        server.start()
+        url = server.api_url
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:  # the server stops at exit, after the last logs have been sent to it
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
 
 
 # By default one batch cleans in a thread while the flow stages the one before.
@@ -123,7 +179,11 @@ def publish_articles(
 
 def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
     log = get_run_logger()
-    plan = scan_inputs(cfg.input_dir, cfg.warehouse, cfg.exclude)
+    timer = StageTimer()
+    for stage in STAGES:  # every stage shows, a skipped one as 0
+        timer.add(stage, 0.0)
+    plan, scan_seconds = scan_inputs(cfg.input_dir, cfg.warehouse, cfg.exclude)
+    timer.add("scan", scan_seconds)
     log.info(
         "%s files found: %s new or changed, %s unchanged",
         plan.seen,
@@ -135,13 +195,18 @@ def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
     # worker processes), a few ahead at most, and staged by this process one at a time in
     # input order: the warehouse has one writer, and the order decides which copy is canonical.
     pending: deque[PrefectFuture] = deque()
+    waits, cleaning = [], []  # (start, end) of each wait for a batch and of each task's work
     total = -(-len(plan.to_read) // cfg.batch_size)
     staged = articles = 0
     for files in batched(plan.to_read, cfg.batch_size):
         pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
         while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
-            batch = pending.popleft().result()
-            stage_batch(cfg.warehouse, batch, articles)
+            waited = time.time()
+            batch, worked = pending.popleft().result()
+            waits.append((waited, time.time()))
+            cleaning.append(worked)
+            timer.add("read_clean", worked[1] - worked[0])
+            timer.add("stage", stage_batch(cfg.warehouse, batch, articles))
             staged += 1
             articles += len(batch.articles)
             log.info(
@@ -153,9 +218,18 @@ def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
                 len(batch.rejected),
             )
 
-    report = audit_and_validate(cfg.warehouse, run_id, cfg)
+    # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
+    # starting, is orchestration.
+    timer.add("read_clean_wait", covered_seconds(waits, cleaning))
+
+    report, audit_seconds = audit_and_validate(cfg.warehouse, run_id, cfg)
+    for stage, seconds in audit_seconds.items():
+        timer.add(stage, seconds)
+    timer.start("audit")  # counting the audit batch
     with warehouse.connect(cfg.warehouse) as con:
-        summary = RunSummary.from_counts(run_id, plan, warehouse.run_counts(con), report)
+        counts = warehouse.run_counts(con)
+        timer.stop()
+        summary = RunSummary.from_counts(run_id, plan, counts, report, timer.seconds)
         if not report.passed_critical:
             warehouse.finish_run(con, run_id, "blocked", summary.as_row())
     if not report.passed_critical:
@@ -166,10 +240,10 @@ def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
         raise PublishBlocked(message)
 
     summary.check_balance()
-    publish(cfg.warehouse, run_id, summary)
+    summary = publish(cfg.warehouse, run_id, summary)
     create_table_artifact(
         key="run-summary", table=summary.table_rows(), description=f"copydesk run {run_id}"
     )
     create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
-    log.info("published: %s", summary.one_line())
+    log.info("published: %s; %s", summary.one_line(), summary.stage_line())
     return summary

@@ -53,6 +53,9 @@ create table if not exists audit.runs (
     failed_expectations varchar[]
 );
 
+-- Columns added after the first release, so warehouses made before them still open.
+alter table audit.runs add column if not exists stage_seconds json;  -- {stage: wall seconds}
+
 create table if not exists audit.validations (
     run_id varchar not null,
     suite varchar not null,
