@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -54,18 +55,21 @@ def run(
         console.print(f"[red]error:[/red] input folder not found: {input_dir}")
         raise typer.Exit(2)
     from copydesk.settings import Settings
-    from flows.publish_articles import PublishBlocked, with_workers
+    from flows.publish_articles import PublishBlocked, prefect_api_for_workers, with_workers
 
     cfg = Settings()
     workers = workers or cfg.workers
-    flow = with_workers(workers, dask_address or cfg.dask_address)
+    dask_address = dask_address or cfg.dask_address
+    flow = with_workers(workers, dask_address)
+    on_dask = workers > 1 or dask_address is not None
     try:
-        summary = flow(
-            input_dir=input_dir,
-            warehouse_path=warehouse_path,
-            batch_size=batch_size,
-            workers=workers,
-        )
+        with prefect_api_for_workers() if on_dask else nullcontext():
+            summary = flow(
+                input_dir=input_dir,
+                warehouse_path=warehouse_path,
+                batch_size=batch_size,
+                workers=workers,
+            )
     except PublishBlocked as exc:
         console.print(f"[red]nothing published[/red]: {exc}")
         raise typer.Exit(1) from None
