@@ -1,0 +1,1083 @@
+"""Throughput and scale of the whole pipeline: `copydesk run` end to end on generated inputs.
+
+    uv run --group bench python bench/pipeline_scale.py --sizes 10000 100000 \
+        [--workers 1 2] [--html-pages 2000] [--incremental-share 0.01] [--quick]
+    uv run --group bench python bench/pipeline_scale.py --report-from bench/out/a.json ...
+
+For each size N the script writes N input files into a temporary folder (never into the
+repository), then runs the real command, `copydesk run --input DIR --warehouse DB --workers W`,
+as a child process with a new PREFECT_HOME, once per worker count, each on a new warehouse.
+It measures:
+
+- wall time of the command, and its parts read from Prefect's own log lines: start-up (imports
+  and the temporary Prefect server), the flow run, and shutting down;
+- peak memory: the summed RSS of the command's process tree (the temporary server and any Dask
+  workers included), polled every 0.2 s;
+- the seconds per stage the flow records in audit.runs.stage_seconds, and the orchestration
+  overhead: the flow run's wall minus the stages it runs one after another (CRITICAL_PATH);
+- the floor: reading every input file and hashing it with SHA-256 in this process;
+- the counts from audit.runs against the ones the generator expects.
+
+After the last full run at each size, 1% new files are added and the command runs again on
+the same warehouse (the incremental run). Separately, an all-HTML corpus of real dev pages
+runs through the pipeline and through trafilatura alone (the same call copydesk makes) on the
+same number of worker processes.
+
+The corpus: plain-text page dumps (.txt, a few .md) of articles from bench/dedup_scale.py's
+Generator (real sentences of the dev pages, re-mixed; ~3% exact and ~3% near copies of earlier
+articles), wrapped in boilerplate lines written for this benchmark (site menus, cookie notices,
+paywall prompts, share buttons, related links, author boxes, comment prompts, footers); .jsonl
+feeds of 4-12 articles; real dev pages as .html (repeats get 30% of their words swapped, so
+they are new articles, and 3% exact and 3% near copies); and ~0.1% bad files. Every choice is
+a hash of (seed, file number), so the same N gives the same files, and the files of a smaller
+N are the first files of a larger one."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.corpus import DEV_TARBALL, SEEDS, seed_bodies  # noqa: E402
+from bench.dedup_scale import Generator  # noqa: E402
+from copydesk.extract import ExtractError, extract_html  # noqa: E402
+from copydesk.ingest import DecodeError, decode_bytes  # noqa: E402
+from copydesk.summary import CRITICAL_PATH  # noqa: E402
+
+FILES_PER_FOLDER = 1000
+GENERATE_CHUNK = 2000  # files generated per call of the article generator
+
+# Shares of the text corpus's files, by kind (the rest are .txt page dumps).
+BAD_SHARE = 0.001
+HTML_SHARE = 0.03
+FEED_SHARE = 0.01
+MARKDOWN_SHARE = 0.02
+CP1252_SHARE = 0.02  # .txt files saved in Windows-1252 instead of UTF-8
+# Copies among the articles (article level, the Generator plants them) and HTML pages.
+EXACT_SHARE = 0.03
+NEAR_SHARE = 0.03
+REPEAT_SWAP = 0.3  # words swapped in a repeated dev page: a new article, not a near copy
+NEAR_SWAP = 0.03  # words swapped in a near copy of a page
+
+
+# --- the corpus ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    domain: str
+    sections: tuple[str, ...]
+    beat: str
+
+
+SITES = (
+    Site(
+        "The Millbrook Courier",
+        "millbrookcourier.example",
+        ("Local", "Schools", "Sport"),
+        "city hall",
+    ),
+    Site("Northgate Daily", "northgatedaily.example", ("News", "Business", "Opinion"), "business"),
+    Site(
+        "Coastline Herald", "coastlineherald.example", ("Harbour", "Weather", "Events"), "the coast"
+    ),
+    Site("Valley Ledger", "valleyledger.example", ("Farming", "Politics", "Health"), "agriculture"),
+    Site("Metro Wire", "metrowire.example", ("Transit", "Housing", "Crime"), "transport"),
+    Site("Riverside Times", "riversidetimes.example", ("Arts", "Food", "Travel"), "culture"),
+    Site("Summit Post", "summitpost.example", ("Climate", "Science", "Tech"), "science"),
+    Site(
+        "Lakeshore Observer",
+        "lakeshoreobserver.example",
+        ("World", "Nation", "Sport"),
+        "foreign affairs",
+    ),
+)
+AUTHORS = (
+    "Maren Holt", "Tobias Ferreira", "Ines Kowalczyk", "Daniel Achebe", "Lena Marchetti",
+    "Owen Sato", "Priya Lindqvist", "Felix Okonkwo", "Clara Bauer", "Samir Haddad",
+)  # fmt: skip
+# Boilerplate lines of page dumps, written for this benchmark; {site}, {section} filled in.
+HEADER_LINES = (
+    "Skip to content",
+    "Skip to main navigation",
+    "Menu",
+    "Search",
+    "Sign in | Register",
+    "Home | {sections} | Weather | Contact",
+    "Breaking: live updates on our homepage",
+)
+COOKIE_LINES = (
+    "We use cookies to give you the best experience on our website. By continuing to browse "
+    "you agree to our use of cookies.",
+    "Accept all cookies",
+    "Manage cookie preferences",
+    "This site uses cookies. Find out more in our privacy policy.",
+)
+INSIDE_LINES = (
+    "Advertisement",
+    "ADVERTISEMENT",
+    "Subscribe to continue reading",
+    "Already a subscriber? Log in to keep reading.",
+    "Sign up for our free morning newsletter",
+    "Share on Facebook | Share on X | Email",
+    "Related: {headline}",
+    "Read more: {headline}",
+    "Story continues below",
+)
+TRAILER_LINES = (
+    "Share this article",
+    "{author} is a reporter at {site} covering {beat}. Reach {author} at newsroom@{domain}.",
+    "Leave a comment",
+    "Comments are closed.",
+    "0 Comments",
+    "Related stories",
+    "© 2025 {site}. All rights reserved.",
+    "Privacy Policy | Terms of Use | Contact us | Advertise with us",
+    "Back to top",
+)
+
+
+def draw(seed: int, i: int, what: str) -> float:
+    """A uniform number in [0, 1) fixed by (seed, i, what)."""
+    digest = hashlib.blake2b(f"{seed}:{i}:{what}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def folder_name(i: int) -> str:
+    return f"{i // FILES_PER_FOLDER:04d}/{i:07d}"
+
+
+@dataclass
+class CorpusStats:
+    """What the generator wrote and what the pipeline should make of it."""
+
+    files: int = 0
+    bytes: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    articles: int = 0  # items the pipeline should read (a bad file is one)
+    bad_items: int = 0  # of which quarantined for sure
+    planted_exact: int = 0
+    planted_near: int = 0
+
+    def add(self, other: CorpusStats) -> None:
+        for name in ("files", "bytes", "articles", "bad_items", "planted_exact", "planted_near"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, count in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0) + count
+
+
+class DevPages:
+    """The real dev pages (trafilatura's evaluation set), unpacked into a temporary folder."""
+
+    def __init__(self, work: Path) -> None:
+        folder = work / "dev-pages"
+        if not folder.is_dir():
+            with tarfile.open(DEV_TARBALL) as tar:
+                members = [m for m in tar.getmembers() if m.name.endswith(".html")]
+                tar.extractall(folder, members=members, filter="data")
+        self.paths = sorted(folder.rglob("*.html"))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def read(self, k: int) -> bytes:
+        return self.paths[k % len(self.paths)].read_bytes()
+
+
+_TAG = re.compile(rb"(<[^>]*>)")
+_TOKEN = re.compile(rb"[^ \t\r\n]+")  # ASCII white space only: never splits a UTF-8 character
+_SKIPPED = re.compile(rb"<(/?)(script|style)\b", re.IGNORECASE)
+
+
+def swap_words(html: bytes, share: float, rng: random.Random) -> bytes:
+    """The page with `share` of the words of its text (outside tags, scripts and styles)
+    replaced by other words of the same page, so it keeps its language and encoding."""
+    parts = _TAG.split(html)
+    in_code, text_parts = False, []
+    for n, part in enumerate(parts):
+        if n % 2:  # a tag
+            if m := _SKIPPED.match(part):
+                in_code = not m.group(1)
+        elif not in_code:
+            text_parts.append(n)
+    words = [w for n in text_parts for w in _TOKEN.findall(parts[n])]
+    if not words:
+        return html
+
+    def swap(m: re.Match) -> bytes:
+        return rng.choice(words) if rng.random() < share else m.group()
+
+    for n in text_parts:
+        parts[n] = _TOKEN.sub(swap, parts[n])
+    return b"".join(parts)
+
+
+class Corpus:
+    """Input files 0, 1, 2, ... of one corpus: "text" (mostly page dumps) or "html"."""
+
+    def __init__(self, mix: str, seed: int, work: Path) -> None:
+        self.mix, self.seed = mix, seed
+        self.pages = DevPages(work)
+        self.articles = Generator(seed, near_share=NEAR_SHARE, exact_share=EXACT_SHARE)
+        self.seeds = list(seed_bodies().values()) if SEEDS.is_dir() else []
+        self._kinds: list[str] = []
+
+    # Which file is what; the first files of the text corpus are the seed articles.
+    def kind(self, i: int) -> str:
+        if self.mix == "html":
+            return "html"
+        if i < len(self.seeds):
+            return "seed"
+        u = draw(self.seed, i, "kind")
+        for kind, share in (
+            ("bad", BAD_SHARE),
+            ("html", HTML_SHARE),
+            ("feed", FEED_SHARE),
+            ("md", MARKDOWN_SHARE),
+        ):
+            if u < share:
+                return kind
+            u -= share
+        return "txt"
+
+    def feed_lines(self, i: int) -> int:
+        return 4 + int(draw(self.seed, i, "feed") * 9)
+
+    def articles_in(self, kind: str, i: int) -> int:
+        """Generator articles a file holds."""
+        return {"txt": 1, "md": 1, "feed": self.feed_lines(i)}.get(kind, 0)
+
+    def _plan(self, stop: int) -> None:
+        while len(self._kinds) < stop:
+            self._kinds.append(self.kind(len(self._kinds)))
+
+    def write(self, root: Path, start: int, stop: int) -> CorpusStats:
+        """Write files start..stop-1 under root; what they hold."""
+        self._plan(stop)
+        kinds = self._kinds
+        # Generator articles and HTML page ordinals are numbered across the whole corpus.
+        first_article = sum(self.articles_in(k, i) for i, k in enumerate(kinds[:start]))
+        page = kinds[:start].count("html")
+        stats = CorpusStats()
+        for lo in range(start, stop, GENERATE_CHUNK):
+            hi = min(stop, lo + GENERATE_CHUNK)
+            count = sum(self.articles_in(kinds[i], i) for i in range(lo, hi))
+            paragraphs, truth = self.articles.articles(first_article, first_article + count)
+            numbers = range(first_article, first_article + count)
+            bodies = iter(zip(numbers, paragraphs, truth, strict=True))
+            first_article += count
+            for i in range(lo, hi):
+                kind = kinds[i]
+                taken = list(itertools.islice(bodies, self.articles_in(kind, i)))
+                items = 1  # what the pipeline reads from the file: articles or bad items
+                if kind == "html":
+                    suffix, data, copy = ".html", *self.html_page(page)
+                    page += 1
+                    stats.planted_exact += copy == "exact"
+                    stats.planted_near += copy == "near"
+                elif kind == "bad":
+                    suffix, data, items = self.bad_file(i)
+                    stats.bad_items += items
+                elif kind == "seed":
+                    suffix, data = ".txt", "\n\n".join(self.seeds[i]).encode()
+                else:
+                    suffix, data = self.text_file(kind, i, taken)
+                    items = len(taken)
+                    stats.planted_exact += sum(t["kind"] == 2 for _, _, t in taken)
+                    stats.planted_near += sum(t["kind"] == 1 for _, _, t in taken)
+                path = root / f"{folder_name(i)}{suffix}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                stats.files += 1
+                stats.bytes += len(data)
+                stats.kinds[kind] = stats.kinds.get(kind, 0) + 1
+                stats.articles += items
+        return stats
+
+    # --- text page dumps, Markdown and feeds
+
+    def text_file(self, kind: str, i: int, taken: list) -> tuple[str, bytes]:
+        if kind == "feed":
+            lines = [
+                json.dumps(self.feed_record(n, paras), ensure_ascii=False) for n, paras, _ in taken
+            ]
+            return ".jsonl", ("\n".join(lines) + "\n").encode()
+        [(n, paras, truth)] = taken
+        # An exact copy is the same page as its original's, saved at another path.
+        template = truth["source"] if truth["kind"] == 2 else n
+        if kind == "md":
+            return ".md", self.markdown(template, paras).encode()
+        text = self.page_dump(template, paras)
+        if draw(self.seed, i, "cp1252") < CP1252_SHARE:
+            try:
+                return ".txt", text.encode("cp1252")
+            except UnicodeEncodeError:
+                pass
+        return ".txt", text.encode()
+
+    def _page_facts(self, n: int, paras: list[str]) -> tuple[random.Random, dict]:
+        rng = random.Random(f"{self.seed}/{n}")
+        site = rng.choice(SITES)
+        first = paras[0].split() if paras else ["Untitled"]
+        facts = {
+            "site": site.name,
+            "domain": site.domain,
+            "beat": site.beat,
+            "sections": " | ".join(site.sections),
+            "section": rng.choice(site.sections),
+            "author": rng.choice(AUTHORS),
+            "title": " ".join(first[: rng.randint(6, 11)]).rstrip(".,;:"),
+            "headline": " ".join(rng.choice(paras).split()[:8]) if paras else "More news",
+            "date": (datetime(2024, 1, 1) + timedelta(days=rng.randrange(700))).date(),
+        }
+        return rng, facts
+
+    def page_dump(self, n: int, paras: list[str]) -> str:
+        """An article as a browser's "save as text" of its page: one block per line, with the
+        site's navigation, notices and footer around and between the paragraphs."""
+        rng, facts = self._page_facts(n, paras)
+
+        def pick(choices: tuple[str, ...], k: int) -> list[str]:
+            return [line.format(**facts) for line in rng.sample(choices, k)]
+
+        lines = [facts["site"], *pick(HEADER_LINES, rng.randint(2, 5))]
+        if rng.random() < 0.5:
+            lines += pick(COOKIE_LINES, 2)
+        lines += [facts["section"], facts["title"], f"By {facts['author']}"]
+        lines.append(f"Published {facts['date']:%B %d, %Y}")
+        for p in paras:
+            lines.append(p)
+            if rng.random() < 0.2:
+                lines += pick(INSIDE_LINES, 1)
+        lines += pick(TRAILER_LINES, rng.randint(3, 6))
+        separator = "\n\n" if rng.random() < 0.3 else "\n"
+        return separator.join(lines) + "\n"
+
+    def markdown(self, n: int, paras: list[str]) -> str:
+        rng, facts = self._page_facts(n, paras)
+        lines = [f"# {facts['title']}", f"*By {facts['author']}, {facts['date']}*"]
+        for p in paras:
+            lines.append(p)
+            if rng.random() < 0.15:
+                lines.append(
+                    f"**Related:** [{facts['headline']}](https://{facts['domain']}/related)"
+                )
+        lines += ["---", "[Share on X](https://x.example/share) · [Leave a comment](#comments)"]
+        lines.append(f"© 2025 {facts['site']}")
+        return "\n\n".join(lines) + "\n"
+
+    def feed_record(self, n: int, paras: list[str]) -> dict:
+        rng, facts = self._page_facts(n, paras)
+        record = {
+            "url": f"https://{facts['domain']}/{facts['date']:%Y/%m}/story-{n}",
+            "title": facts["title"],
+            "source": facts["site"],
+            "published": f"{facts['date']}",
+        }
+        if rng.random() < 0.15:  # some feeds carry the page, not its text
+            body = "".join(f"<p>{p}</p>" for p in paras)
+            record["html"] = (
+                f"<html><head><title>{facts['title']}</title></head><body>"
+                f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+                f"<article><h1>{facts['title']}</h1>{body}</article>"
+                f"<footer>© 2025 {facts['site']}</footer></body></html>"
+            )
+        else:
+            record["text"] = "\n\n".join([*paras, f"Read more at {facts['site']}."])
+        return record
+
+    # --- HTML pages and bad files
+
+    def html_page(self, k: int) -> tuple[bytes, str]:
+        """The k-th HTML page of the corpus and what it is: original, exact or near copy."""
+        u = draw(self.seed, k, "page-copy")
+        if k and u < EXACT_SHARE + NEAR_SHARE:
+            parent, _ = self.html_page(int(draw(self.seed, k, "page-parent") * k))
+            if u < EXACT_SHARE:
+                return parent, "exact"
+            return swap_words(parent, NEAR_SWAP, random.Random(f"{self.seed}/page/{k}")), "near"
+        page = self.pages.read(k)
+        if k >= len(self.pages):  # a repeat of a dev page: a new article made from it
+            page = swap_words(page, REPEAT_SWAP, random.Random(f"{self.seed}/page/{k}"))
+        return page, "original"
+
+    def bad_file(self, i: int) -> tuple[str, bytes, int]:
+        """A file that must be quarantined: its suffix, bytes and how many items it holds."""
+        rng = random.Random(f"{self.seed}/bad/{i}")
+        text = "The council met on Tuesday to discuss the harbour repairs and the ferry timetable."
+        kind = rng.choice(["empty", "binary", "utf16", "blank", "json", "pdf"])
+        if kind == "empty":
+            return ".txt", b"", 1
+        if kind == "binary":
+            return ".txt", b"\x89PNG\r\n\x1a\n" + rng.randbytes(2048), 1
+        if kind == "utf16":  # without a byte-order mark: NUL bytes, read as binary
+            return ".txt", (text * 5).encode("utf-16-le"), 1
+        if kind == "blank":
+            return ".md", b" \n\t\n  \n", 1
+        if kind == "json":
+            return ".jsonl", b'{"url": "https://feed.example/1", "text": "cut off\n{not json}\n', 2
+        return ".pdf", b"%PDF-1.4\n" + rng.randbytes(512), 1
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+class TreeWatcher(threading.Thread):
+    """Peak summed RSS and the CPU seconds of a process and all its descendants."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every = psutil.Process(pid), every
+        self.peak_rss = self.peak_root_rss = 0
+        self.cpu: dict[int, float] = {}  # last CPU seconds seen per process
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for proc in procs:
+                try:
+                    rss = proc.memory_info().rss
+                    times = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                total += rss
+                if proc.pid == self.root.pid:
+                    self.peak_root_rss = max(self.peak_root_rss, rss)
+                self.cpu[proc.pid] = times.user + times.system
+            self.peak_rss = max(self.peak_rss, total)
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.join()
+        return {
+            "peak_rss_mb": round(self.peak_rss / 2**20),
+            "peak_main_rss_mb": round(self.peak_root_rss / 2**20),
+            "cpu_s": round(sum(self.cpu.values()), 1),
+        }
+
+
+_LOG_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \| \w+\s*\| (.*)$")
+_EVENTS = {  # Prefect's own log lines that mark the parts of a run
+    "server_up_s": re.compile(r"^prefect - Starting temporary server"),
+    "flow_start_s": re.compile(r"^Flow run '[^']+' - Beginning flow run"),
+    "flow_end_s": re.compile(r"^Flow run '[^']+' - Finished in state"),
+    "first_clean_s": re.compile(r"^Task run 'read_and_clean-[^']*' - Finished in state"),
+    "server_down_s": re.compile(r"^prefect - Stopping temporary server"),
+}
+
+
+def log_events(log: str, started: datetime) -> dict[str, float]:
+    """Seconds after `started` of the first line of each event in a run's console log, and
+    how many temporary Prefect servers were started (a Dask worker starts its own)."""
+    found: dict[str, float] = {"servers_started": 0}
+    for line in log.splitlines():
+        m = _LOG_LINE.match(line)
+        if not m:
+            continue
+        h, mi, s, ms, message = m.groups()
+        stamp = started.replace(
+            hour=int(h), minute=int(mi), second=int(s), microsecond=int(ms) * 1000
+        )
+        if stamp < started - timedelta(minutes=1):  # the run went past midnight
+            stamp += timedelta(days=1)
+        found["servers_started"] += bool(_EVENTS["server_up_s"].match(message))
+        for event, pattern in _EVENTS.items():
+            if event not in found and pattern.match(message):
+                found[event] = round((stamp - started).total_seconds(), 2)
+    return found
+
+
+def copydesk_command() -> list[str]:
+    script = Path(sys.executable).parent / "copydesk"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flows.cli"]
+
+
+def run_copydesk(
+    input_dir: Path, db: Path, workers: int, work: Path, label: str, timeout: float
+) -> dict:
+    """One `copydesk run` in a child process with a new PREFECT_HOME: wall, memory, log events,
+    and the run's row of audit.runs."""
+    home = Path(tempfile.mkdtemp(prefix="prefect-home-", dir=work))
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "COPYDESK_QUALITY_DIR": str(work / "quality"),  # GX Data Docs, out of the repository
+    }
+    cmd = [*copydesk_command(), "run", "--input", str(input_dir), "--warehouse", str(db)]
+    cmd += ["--workers", str(workers)]
+    log_path = work / f"{label}.log"
+    say(f"{label}: {' '.join(cmd[-6:])}")
+    started = datetime.now()
+    start = time.perf_counter()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env, start_new_session=True
+        )
+        watcher = TreeWatcher(proc.pid)
+        watcher.start()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group of the child started above
+            code = proc.wait()
+    wall = time.perf_counter() - start
+    out = {"label": label, "workers": workers, "exit": code, "wall_s": round(wall, 2)}
+    out.update(watcher.stop())
+    text = log_path.read_text(errors="replace")
+    out.update(log_events(text, started))
+    out["log_tail"] = text.splitlines()[-5:] if code else []
+    out["run"] = last_run(db) if db.exists() else None
+    shutil.rmtree(home, ignore_errors=True)
+    say(
+        f"{label}: exit {code}, {wall:.1f} s, peak {out['peak_rss_mb']} MB"
+        + (f", {out['run']['status']}" if out["run"] else "")
+    )
+    return out
+
+
+def last_run(db: Path) -> dict | None:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rel = con.execute(
+            "select status, files_seen, files_unchanged, files_ingested, articles_read, "
+            "published, duplicates, quarantined, removed_spans, quarantine_by_reason, "
+            "stage_seconds, epoch(finished_at - started_at) as recorded_s "
+            "from audit.runs order by started_at desc limit 1"
+        )
+        names = [d[0] for d in rel.description]
+        row = rel.fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return None
+    run = dict(zip(names, row, strict=True))
+    for column in ("quarantine_by_reason", "stage_seconds"):
+        run[column] = json.loads(run[column]) if run[column] else {}
+    return run
+
+
+def read_and_hash(root: Path) -> dict:
+    """The floor: every input file read and hashed (SHA-256) in this one process."""
+    start = time.perf_counter()
+    files = size = 0
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            hashlib.sha256(data).hexdigest()
+            files += 1
+            size += len(data)
+    return {"floor_s": round(time.perf_counter() - start, 2), "files": files, "bytes": size}
+
+
+def _extract_one(path: Path) -> bool:
+    try:
+        text, _ = decode_bytes(path.read_bytes(), html=True)
+        extract_html(text)
+    except (DecodeError, ExtractError):
+        return False
+    return True
+
+
+def extract_alone(root: Path, workers: int) -> dict:
+    """trafilatura alone (copydesk's extract_html: the same call and options) on every page."""
+    paths = sorted(root.rglob("*.html"))
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        extracted = sum(pool.map(_extract_one, paths, chunksize=8))
+    return {
+        "extract_s": round(time.perf_counter() - start, 2),
+        "pages": len(paths),
+        "extracted": extracted,
+        "workers": workers,
+    }
+
+
+def derive(run: dict, stats: CorpusStats, floor: dict | None) -> dict:
+    """Rates, the parts of the wall time, the overhead and the count checks of one run."""
+    wall = run["wall_s"]
+    out: dict = {}
+    recorded = (run.get("run") or {}).get("stage_seconds") or {}
+    if "flow_start_s" in run and "flow_end_s" in run:
+        flow = run["flow_end_s"] - run["flow_start_s"]
+        critical = sum(recorded.get(s, 0.0) for s in CRITICAL_PATH)
+        out |= {
+            "imports_s": run.get("server_up_s"),
+            "server_start_s": round(run["flow_start_s"] - run.get("server_up_s", 0), 2),
+            "startup_s": run["flow_start_s"],
+            "flow_s": round(flow, 2),
+            "shutdown_s": round(wall - run["flow_end_s"], 2),
+            "first_batch_after_s": round(run["first_clean_s"] - run["flow_start_s"], 2)
+            if "first_clean_s" in run
+            else None,
+            "critical_path_s": round(critical, 2),
+            "overhead_s": round(flow - critical, 2),
+            "overhead_pct": round(100 * (flow - critical) / flow, 1) if flow else None,
+        }
+    out["files_per_s"] = round(stats.files / wall, 1)
+    out["mb_per_s"] = round(stats.bytes / 2**20 / wall, 3)
+    if floor:
+        out["floor_multiple"] = round(wall / floor["floor_s"], 1) if floor["floor_s"] else None
+    counts = run.get("run") or {}
+    if counts:
+        out["balanced"] = counts["articles_read"] == (
+            counts["published"] + counts["duplicates"] + counts["quarantined"]
+        )
+        out["articles_as_expected"] = counts["articles_read"] == stats.articles
+        out["files_as_expected"] = counts["files_seen"] == stats.files
+    return out
+
+
+# --- one size ------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def measure_text(n: int, args, work: Path) -> dict:
+    """Text corpus of n files: full runs per worker count, the floor, then the increment."""
+    corpus = Corpus("text", args.seed, work)
+    input_dir = work / f"text-{n}"
+    start = time.perf_counter()
+    stats = corpus.write(input_dir, 0, n)
+    report: dict = {"size": n, "mix": "text", "generate_s": round(time.perf_counter() - start, 1)}
+    report["corpus"] = vars(stats) | {"mb": round(stats.bytes / 2**20, 1)}
+    say(f"text {n}: {stats.files} files, {stats.bytes / 2**20:.1f} MB, {stats.articles} articles")
+    report["floor"] = read_and_hash(input_dir)
+    report["runs"] = []
+    for workers in args.workers:
+        db = work / f"text-{n}-w{workers}.duckdb"
+        run = run_copydesk(input_dir, db, workers, work, f"text-{n}-w{workers}", args.timeout)
+        run |= derive(run, stats, report["floor"])
+        report["runs"].append(run)
+        if run["exit"] != 0:
+            return report
+    if args.incremental_share:
+        full = report["runs"][-1]
+        added = max(1, round(n * args.incremental_share))
+        more = corpus.write(input_dir, n, n + added)
+        run = run_copydesk(input_dir, db, full["workers"], work, f"text-{n}-incr", args.timeout)
+        run |= derive(run, more, None)
+        # The increment's counts: files_seen covers the old files too.
+        counts = run.get("run") or {}
+        run["files_as_expected"] = counts.get("files_ingested") == more.files and (
+            counts.get("files_unchanged") == stats.files
+        )
+        run["added_files"] = more.files
+        run["of_full_wall_pct"] = round(100 * run["wall_s"] / full["wall_s"], 1)
+        if run.get("flow_s") and full.get("flow_s"):
+            run["of_full_flow_pct"] = round(100 * run["flow_s"] / full["flow_s"], 1)
+        report["incremental"] = run
+    return report
+
+
+def measure_html(pages: int, args, work: Path) -> dict:
+    """All-HTML corpus: the pipeline against trafilatura alone on as many processes."""
+    corpus = Corpus("html", args.seed, work)
+    input_dir = work / f"html-{pages}"
+    stats = corpus.write(input_dir, 0, pages)
+    report: dict = {"size": pages, "mix": "html", "corpus": vars(stats)}
+    report["corpus"]["mb"] = round(stats.bytes / 2**20, 1)
+    say(f"html {pages}: {stats.files} pages, {stats.bytes / 2**20:.1f} MB")
+    report["floor"] = read_and_hash(input_dir)
+    report["extract"] = extract_alone(input_dir, args.html_workers)
+    say(f"html {pages}: trafilatura alone {report['extract']['extract_s']} s")
+    db = work / f"html-{pages}.duckdb"
+    run = run_copydesk(input_dir, db, args.html_workers, work, f"html-{pages}", args.timeout)
+    run |= derive(run, stats, report["floor"])
+    extract = report["extract"]["extract_s"]
+    run["wall_vs_extract"] = round(run["wall_s"] / extract, 2)
+    if run.get("flow_s"):
+        run["flow_vs_extract"] = round(run["flow_s"] / extract, 2)
+    stage_seconds = (run.get("run") or {}).get("stage_seconds") or {}
+    if "read_clean" in stage_seconds:
+        # The cleaning tasks' seconds summed over workers: divided by the workers, comparable.
+        run["read_clean_vs_extract"] = round(
+            stage_seconds["read_clean"] / args.html_workers / extract, 2
+        )
+    report["runs"] = [run]
+    return report
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def _s(value) -> str:
+    return "–" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _stage_cells(run: dict) -> list[str]:
+    seconds = (run.get("run") or {}).get("stage_seconds") or {}
+    cells = [_s(seconds.get("scan"))]
+    cells.append(f"{_s(seconds.get('read_clean'))} ({_s(seconds.get('read_clean_wait'))})")
+    cells += [_s(seconds.get(s)) for s in ("stage", "audit", "validate", "publish")]
+    return cells
+
+
+def markdown(reports: list[dict], meta: list[dict]) -> str:
+    text_reports = [r for r in reports if r["mix"] == "text"]
+    html_reports = [r for r in reports if r["mix"] == "html"]
+    lines = ["# Pipeline at scale: `copydesk run` end to end", ""]
+    for m in meta:
+        lines += [
+            f"- `{m['command']}`",
+            f"  - started {m['started']}, commit {m['commit']}"
+            + (
+                " (with uncommitted changes in " + ", ".join(m["changed"]) + ")"
+                if m["changed"]
+                else ""
+            ),
+            f"  - machine: {m['cpus']} cores, {m['memory_gb']} GB; load average (1/5/15 min) "
+            f"{m['load_start']} at start, {m['load_end']} at end",
+        ]
+    lines += ["", *targets(reports), ""]
+    lines += [
+        "## Text corpus",
+        "",
+        "Each run is the real command in a child process with a new `PREFECT_HOME`, on a new "
+        "warehouse. Seconds per stage are the flow's own (`audit.runs.stage_seconds`); "
+        "read+clean is the sum of the cleaning tasks' seconds, in brackets how long the flow "
+        "waited for a batch while one was being cleaned. Start-up is imports plus the "
+        "temporary Prefect server, before the flow run begins; overhead is the flow run's wall "
+        "minus its critical path. Floor: reading and hashing (SHA-256) every input file in one "
+        "process. Definitions below.",
+        "",
+        "| files | workers | input MB | wall s | start-up s (server) | flow s | scan | "
+        "read+clean (waited) | stage | audit | validate | publish | peak MB | files/s | MB/s | "
+        "overhead % of flow | floor multiple |",
+        "|" + "---|" * 17,
+    ]
+    for r in text_reports:
+        for run in r["runs"]:
+            lines.append(_row(r, run))
+    lines += ["", "Counts (from `audit.runs`) against the generated corpus:", ""]
+    lines += [
+        "| files | workers | articles read (expected) | published "
+        "| duplicates (planted exact + near) | quarantined (bad files' items) | balanced |",
+        "|" + "---|" * 7,
+    ]
+    for r in text_reports + html_reports:
+        c = r["corpus"]
+        for run in r["runs"]:
+            counts = run.get("run") or {}
+            if not counts:
+                lines.append(
+                    f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |||||"
+                )
+                continue
+            lines.append(
+                f"| {r['size']:,} {r['mix']} | {run['workers']} | {counts['articles_read']:,} "
+                f"({c['articles']:,}) | {counts['published']:,} | {counts['duplicates']:,} "
+                f"({c['planted_exact']:,} + {c['planted_near']:,}) | {counts['quarantined']:,} "
+                f"({c['bad_items']}) | {'yes' if run.get('balanced') else 'NO'} |"
+            )
+    lines += [
+        "",
+        "## 1 vs 2 workers (text)",
+        "",
+        "| files | wall 1 → 2 s | speed-up | flow 1 → 2 s | flow speed-up "
+        "| read+clean waited 1 → 2 s | first batch cleaned, s after the flow began, 1 → 2 "
+        "| Prefect servers started 1 → 2 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in text_reports:
+        by = {run["workers"]: run for run in r["runs"] if run["exit"] == 0}
+        if 1 in by and 2 in by:
+            one, two = by[1], by[2]
+            w1 = one["run"]["stage_seconds"].get("read_clean_wait")
+            w2 = two["run"]["stage_seconds"].get("read_clean_wait")
+            lines.append(
+                f"| {r['size']:,} | {_s(one['wall_s'])} → {_s(two['wall_s'])} | "
+                f"{one['wall_s'] / two['wall_s']:.2f}× | {_s(one.get('flow_s'))} → "
+                f"{_s(two.get('flow_s'))} | {one['flow_s'] / two['flow_s']:.2f}× | "
+                f"{_s(w1)} → {_s(w2)} | {_s(one.get('first_batch_after_s'))} → "
+                f"{_s(two.get('first_batch_after_s'))} | {one.get('servers_started')} → "
+                f"{two.get('servers_started')} |"
+            )
+    lines += ["", "## HTML: the pipeline against trafilatura alone", ""]
+    lines += [
+        "| pages | MB | workers | trafilatura alone s | pipeline wall s | flow s | read+clean s "
+        "(per worker) | wall ÷ alone | flow ÷ alone | read+clean per worker ÷ alone | peak MB |",
+        "|" + "---|" * 11,
+    ]
+    for r in html_reports:
+        run, x = r["runs"][0], r["extract"]
+        seconds = (run.get("run") or {}).get("stage_seconds") or {}
+        lines.append(
+            f"| {r['size']:,} | {r['corpus']['mb']} | {x['workers']} | {_s(x['extract_s'])} | "
+            f"{_s(run['wall_s'])} | {_s(run.get('flow_s'))} | "
+            f"{_s(seconds.get('read_clean', 0) / x['workers'])} | {run['wall_vs_extract']}× | "
+            f"{run.get('flow_vs_extract')}× | {run.get('read_clean_vs_extract')}× | "
+            f"{run['peak_rss_mb']:,} |"
+        )
+    lines += ["", "## Incremental: +1% new files on the same warehouse", ""]
+    lines += [
+        "| files before | added | workers | wall s | flow s | scan | read+clean (waited) | "
+        "stage | audit | validate | publish | % of full wall | % of full flow "
+        "| counts as expected |",
+        "|" + "---|" * 14,
+    ]
+    for r in text_reports:
+        if run := r.get("incremental"):
+            lines.append(
+                f"| {r['size']:,} | {run['added_files']:,} | {run['workers']} | "
+                f"{_s(run['wall_s'])} | "
+                f"{_s(run.get('flow_s'))} | " + " | ".join(_stage_cells(run)) + " | "
+                f"{run['of_full_wall_pct']}% | {run.get('of_full_flow_pct')}% | "
+                f"{'yes' if run.get('files_as_expected') and run.get('balanced') else 'NO'} |"
+            )
+    lines += ["", DEFINITIONS]
+    return "\n".join(lines)
+
+
+DEFINITIONS = """## How the numbers are measured
+
+- **wall**: the `copydesk run` command from start to exit, as a user waits for it.
+- **start-up**: from the command's start to Prefect's "Beginning flow run" line: Python imports
+  (until Prefect logs "Starting temporary server"), then the temporary Prefect server starting
+  on a new `PREFECT_HOME` (in brackets). Shutting the server down after the flow is the rest of
+  the wall (`shutdown_s` in the JSON).
+- **flow**: the flow run, from "Beginning flow run" to "Finished in state", by Prefect's log
+  timestamps.
+- **stages**: the seconds the flow records in `audit.runs.stage_seconds`, each measured inside
+  its task, so Prefect's and Dask's time around a task is not in it. read+clean is the sum of
+  the cleaning tasks' own seconds: two run at a time, as threads under one GIL with one worker
+  (so the sum is about twice the CPU time), as Dask worker processes with two. In brackets how
+  long the flow waited for a batch while a cleaning task was running; a wait while none ran
+  (a Dask worker still starting) is overhead.
+- **overhead % of flow**: (flow − critical path) ÷ flow, where the critical path is the stages
+  the flow runs one after another: scan + waiting for read+clean + stage + audit + validate +
+  publish. What is left is orchestration: creating task runs and their states on the Prefect
+  server, submitting batches, starting and stopping the Dask cluster, result transfer not
+  counted as waiting. Start-up and shutdown are outside the flow and reported apart.
+- **peak MB**: the largest sum of RSS over the command's process tree (the temporary server
+  and Dask workers included), polled every 0.2 s; shared pages count once per process.
+- **floor**: reading every input file and hashing it with SHA-256, one process, files just
+  written (in the page cache, as for the pipeline); floor multiple = wall ÷ floor.
+- **validate** includes importing Great Expectations, about 10 s once per run.
+"""
+
+
+def targets(reports: list[dict]) -> list[str]:
+    """The issue's targets against what was measured, met or not."""
+    text = {r["size"]: r for r in reports if r["mix"] == "text"}
+    html = [r for r in reports if r["mix"] == "html"]
+    ok = {run["workers"]: run for run in text.get(100_000, {}).get("runs", []) if not run["exit"]}
+    largest = max(text) if text else None
+    rows = []
+
+    def verdict(met: bool | None) -> str:
+        return "not measured" if met is None else "met" if met else "**not met**"
+
+    best = min(ok.values(), key=lambda run: run["wall_s"]) if ok else None
+    rows.append(
+        (
+            "plain text, 100k files ≤ 3 min end to end",
+            f"{best['wall_s'] / 60:.1f} min ({best['workers']} workers)" if best else "–",
+            verdict(best["wall_s"] <= 180 if best else None),
+        )
+    )
+    rows.append(("plain text, 1M files ≤ 40 min", "–", verdict(None)))
+    runs = [run for r in reports for run in r["runs"] if not run["exit"]]
+    peak = max((run["peak_rss_mb"] for run in runs), default=None)
+    rows.append(
+        (
+            "peak memory < 3 GB",
+            f"{peak:,} MB (largest of all runs)" if peak else "–",
+            verdict(peak < 3072 if peak else None),
+        )
+    )
+    if html and html[0]["runs"] and not html[0]["runs"][0]["exit"]:
+        run = html[0]["runs"][0]
+        rows.append(
+            (
+                "HTML pipeline ≤ 1.15× trafilatura alone",
+                f"{run['wall_vs_extract']}× end to end, {run.get('flow_vs_extract')}× the flow run",
+                verdict(run["wall_vs_extract"] <= 1.15),
+            )
+        )
+    at = 100_000 if 100_000 in text else largest
+    if at is not None:
+        runs_at = [run for run in text[at]["runs"] if not run["exit"]]
+        if runs_at:
+            worst = max(run.get("overhead_pct") or 0 for run in runs_at)
+            rows.append(
+                (
+                    "orchestration overhead < 5% at 100k",
+                    f"{worst}% of the flow at {at:,} files (worst of the worker counts)",
+                    verdict(worst < 5)
+                    if at == 100_000
+                    else f"not measured at 100k; {verdict(worst < 5)} at {at:,}",
+                )
+            )
+        if incr := text[at].get("incremental"):
+            rows.append(
+                (
+                    "+1% incremental < 5% of the full run",
+                    f"{incr['of_full_wall_pct']}% of the wall, "
+                    f"{incr.get('of_full_flow_pct')}% of the flow run, at {at:,} files",
+                    verdict(incr["of_full_wall_pct"] < 5),
+                )
+            )
+    speedups = []
+    for size, r in sorted(text.items()):
+        by = {run["workers"]: run for run in r["runs"] if not run["exit"]}
+        if 1 in by and 2 in by:
+            speedups.append((size, by[1]["wall_s"] / by[2]["wall_s"]))
+    if speedups:
+        size, speedup = speedups[-1]
+        rows.append(
+            (
+                "1 → 2 workers ≥ 1.7× on text",
+                f"{speedup:.2f}× at {size:,} files (wall)",
+                verdict(speedup >= 1.7),
+            )
+        )
+    lines = ["## Targets (issue 5)", "", "| target | measured | |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return lines
+
+
+NOTES_MARKER = "<!-- notes: kept when the tables above are written again -->"
+
+
+def write_results(path: Path, text: str) -> None:
+    """Write the generated tables, keeping the hand-written notes below NOTES_MARKER."""
+    notes = ""
+    if path.exists() and NOTES_MARKER in (old := path.read_text()):
+        notes = old[old.index(NOTES_MARKER) :]
+    path.write_text(text + ("\n" + notes if notes else ""))
+
+
+def _row(r: dict, run: dict) -> str:
+    if run["exit"] != 0 or not run.get("run"):
+        return f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |" + " |" * 14
+    return (
+        f"| {r['size']:,} | {run['workers']} | {r['corpus']['mb']} | {_s(run['wall_s'])} | "
+        f"{_s(run.get('startup_s'))} ({_s(run.get('server_start_s'))}) | {_s(run.get('flow_s'))} | "
+        + " | ".join(_stage_cells(run))
+        + f" | {run['peak_rss_mb']:,} | {run['files_per_s']:,.0f} | {run['mb_per_s']:.2f} | "
+        f"{run.get('overhead_pct')}% | {run.get('floor_multiple')}× |"
+    )
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+    return result.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10_000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--html-pages", type=int, default=2000, help="0: no HTML comparison")
+    parser.add_argument("--html-workers", type=int, default=2)
+    parser.add_argument("--incremental-share", type=float, default=0.01, help="0: none")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: one run per size, 1 worker, no HTML, no increment",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per copydesk run")
+    parser.add_argument(
+        "--tmp", default=None, help="folder for the temporary inputs and warehouses"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--out", type=Path, help="[default: bench/out/pipeline_scale.json]")
+    parser.add_argument("--results", type=Path, help="[default: bench/RESULTS-pipeline-scale.md]")
+    parser.add_argument(
+        "--report-from",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="write the results file from these JSON outputs and exit",
+    )
+    args = parser.parse_args()
+
+    if args.quick:
+        args.workers, args.html_pages, args.incremental_share = [1], 0, 0.0
+    # A smoke test writes beside the JSON, so it never replaces the committed results.
+    out = REPO / "bench" / "out"
+    args.out = args.out or out / (
+        "pipeline_scale_quick.json" if args.quick else "pipeline_scale.json"
+    )
+    if args.results is None:
+        args.results = (
+            out / "RESULTS-quick.md" if args.quick else REPO / "bench" / "RESULTS-pipeline-scale.md"
+        )
+
+    if args.report_from:
+        outputs = [json.loads(p.read_text()) for p in args.report_from]
+        reports = [r for o in outputs for r in o["reports"]]
+        write_results(args.results, markdown(reports, [o["meta"] for o in outputs]))
+        say(f"wrote {args.results}")
+        return
+    work = Path(tempfile.mkdtemp(prefix="pipeline_scale_", dir=args.tmp))
+    changed = _git("status", "--porcelain", "copydesk", "flows", "sql").splitlines()
+    meta = {
+        "command": " ".join(["python", *sys.argv]),
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "changed": [line.split(maxsplit=1)[-1] for line in changed],
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30),
+        "load_start": [round(x, 2) for x in os.getloadavg()],
+        "settings": {
+            k: v
+            for k, v in vars(args).items()
+            if k in ("seed", "workers", "html_pages", "html_workers", "incremental_share")
+        },
+    }
+    reports: list[dict] = []
+
+    def save() -> None:
+        meta["load_end"] = [round(x, 2) for x in os.getloadavg()]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"meta": meta, "reports": reports}, indent=2, default=str))
+
+    try:
+        for n in args.sizes:
+            reports.append(measure_text(n, args, work))
+            save()
+        if args.html_pages:
+            reports.append(measure_html(args.html_pages, args, work))
+            save()
+    finally:
+        save()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    write_results(args.results, markdown(reports, [meta]))
+    say(f"wrote {args.out} and {args.results}")
+
+
+if __name__ == "__main__":
+    main()
