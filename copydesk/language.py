@@ -47,7 +47,6 @@ STOPWORDS = {
     "tego ten ta te też przy pod nad bez także bardzo jednak gdy gdzie aby więc co",
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
-_ANY_WORDS = frozenset().union(*_WORDS.values())
 _TOKEN = re.compile(r"[^\W\d_]+")
 # Running text in these languages is 30-50% stopwords; a URL or placeholder text is not.
 MIN_SHARE = 0.2
@@ -64,11 +63,11 @@ def detect_language(text: str, sample_chars: int = 5000) -> str | None:
     return best if scores[best] / len(tokens) >= MIN_SHARE else None
 
 
-def stopword_share(text: str, language: str | None) -> float:
-    """The share of the text's words that are stopwords of `language` (of any language known
-    when it is None or unknown); 0.0 for a text without words."""
+def stopword_share(text: str, language: str) -> float:
+    """The share of the text's words that are stopwords of `language` (a code
+    detect_language returns); 0.0 for a text without words."""
     tokens = _TOKEN.findall(text.lower())
     if not tokens:
         return 0.0
-    words = _WORDS.get(language, _ANY_WORDS) if language else _ANY_WORDS
+    words = _WORDS[language]
     return sum(t in words for t in tokens) / len(tokens)
