@@ -153,7 +153,11 @@ def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weight
     if not runs:  # no line reads as body text: nothing to tell the article from the page by
         return MainText(runs=((0, len(lines) - 1),), bad_inside=frozenset(), body_start=None)
     top = max(r[0] for r in runs)
-    kept = tuple((first, last) for value, first, last in runs if value >= w.min_run_share * top)
+    kept = tuple(
+        (first, _to_the_end(classes, last))
+        for value, first, last in runs
+        if value >= w.min_run_share * top
+    )
     # A bad line inside a run goes, unless it is a subheading: a headline over body text.
     bad = frozenset(
         i
@@ -167,3 +171,11 @@ def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weight
     if body_start is None:
         body_start = next((i for i in inside if classes[i] == NEAR), None)
     return MainText(runs=kept, bad_inside=bad, body_start=body_start)
+
+
+def _to_the_end(classes: Sequence[str], last: int) -> int:
+    """A run's end moved to the end of the text when only short sentences follow it: a plain
+    article (no footer) ending in "The budget takes effect July 1." keeps that line."""
+    if all(cls == SHORT for cls in classes[last + 1 :]):
+        return len(classes) - 1
+    return last

@@ -160,3 +160,9 @@ def test_a_wrapped_body_is_judged_in_its_own_language_not_the_cookie_notices(rul
     cleaned = clean_text(dump(MENU, cookie, body, FOOTER), rules, page_dump=True)
 
     assert cleaned.paragraphs == tuple(body)
+
+
+def test_a_plain_article_keeps_its_short_closing_sentence(rules):
+    closing = "The new timetable starts on Monday."
+    cleaned = clean_text(dump(HEADLINE, BODY, closing), rules, page_dump=True)
+    assert cleaned.paragraphs == (*BODY, closing)
