@@ -20,7 +20,6 @@ DEFAULT_MAX_CHARS = 300  # a longer paragraph is body text even if it quotes a b
 # A list bullet as a page dump renders it ("* Share this", "+ Lesen Sie auch"): rules match
 # the line's text after it.
 _BULLET = re.compile(r"^[*+•·▪►»›-]\s+")
-SEEN_LINES = 50_000  # lines whose verdict a Matcher remembers (a few MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,29 +56,17 @@ class Matcher:
         self.max_chars = max((r.max_chars for r in self.rules), default=-1)
         self.any_whole = _alternation([r for r in self.rules if r.whole])
         self.any_part = _alternation([r for r in self.rules if not r.whole])
-        # Whether a line can match at all, by its text: a site prints the same menus, footers
-        # and prompts on every page, so most lines of a crawl were seen before.
-        self._seen: dict[str, bool] = {}
 
     def first(self, text: str, index: int) -> Rule | None:
         if len(text) > self.max_chars:
             return None
         text = _BULLET.sub("", text)
-        if not self._may_match(text):
+        if not (
+            (self.any_whole and self.any_whole.fullmatch(text))
+            or (self.any_part and self.any_part.search(text))
+        ):
             return None
         return next((r for r in self.rules if r.matches(text, index)), None)
-
-    def _may_match(self, text: str) -> bool:
-        found = self._seen.get(text)
-        if found is None:
-            found = bool(
-                (self.any_whole and self.any_whole.fullmatch(text))
-                or (self.any_part and self.any_part.search(text))
-            )
-            if len(self._seen) >= SEEN_LINES:
-                self._seen.clear()
-            self._seen[text] = found
-        return found
 
 
 def _alternation(rules: Sequence[Rule]) -> re.Pattern[str] | None:

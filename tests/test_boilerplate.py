@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from copydesk import boilerplate
 from copydesk.boilerplate import SHIPPED_RULES_DIR, load_rule_packs, parse_pack, rules_for
 from copydesk.records import REASONS
 
@@ -267,18 +266,3 @@ def test_parse_pack_without_rules_is_an_empty_pack():
     pack = parse_pack({"pack": {"id": "empty"}}, "inline")
     assert pack.rules == ()
     assert pack.is_generic
-
-
-def test_matcher_remembers_lines_it_saw_within_a_bound(packs, monkeypatch):
-    monkeypatch.setattr(boilerplate, "SEEN_LINES", 3)
-    generic = next(p for p in packs if p.id == "generic-en")
-    m = boilerplate.Matcher(generic.rules)
-    lines = ["Leave a comment", "The council met.", "Comments are closed.", "A", "B", "C"]
-    first_pass = [m.first(line, 5) for line in lines]
-    assert [m.first(line, 5) for line in lines] == first_pass  # from memory, same verdicts
-    assert [r.id if r else None for r in first_pass[:3]] == [
-        "generic-en/comments.leave-reply",
-        None,
-        "generic-en/comments.closed",
-    ]
-    assert len(m._seen) <= 3
