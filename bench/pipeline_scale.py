@@ -64,7 +64,7 @@ from bench.corpus import DEV_TARBALL, SEEDS, seed_bodies  # noqa: E402
 from bench.dedup_scale import Generator  # noqa: E402
 from copydesk.extract import ExtractError, extract_html  # noqa: E402
 from copydesk.ingest import DecodeError, decode_bytes  # noqa: E402
-from copydesk.summary import CRITICAL_PATH  # noqa: E402
+from copydesk.summary import critical_path_seconds  # noqa: E402
 
 FILES_PER_FOLDER = 1000
 GENERATE_CHUNK = 2000  # files generated per call of the article generator
@@ -627,7 +627,7 @@ def derive(run: dict, stats: CorpusStats, floor: dict | None) -> dict:
     recorded = (run.get("run") or {}).get("stage_seconds") or {}
     if "flow_start_s" in run and "flow_end_s" in run:
         flow = run["flow_end_s"] - run["flow_start_s"]
-        critical = sum(recorded.get(s, 0.0) for s in CRITICAL_PATH)
+        critical = critical_path_seconds(recorded)
         out |= {
             "imports_s": run.get("server_up_s"),
             "server_start_s": round(run["flow_start_s"] - run.get("server_up_s", 0), 2),

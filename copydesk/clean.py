@@ -14,7 +14,7 @@ import ftfy
 from copydesk.boilerplate import Matcher, Rule, RulePack, matcher, rules_for
 from copydesk.dedup import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 from copydesk.extract import ExtractError, extract_html
-from copydesk.language import detect_language
+from copydesk.language import WORD, detect_language
 from copydesk.mainblock import is_title_like, looks_like_headline, main_text
 from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
 
@@ -32,7 +32,6 @@ _SPACES = re.compile("[\t\u00a0\u2007\u202f\u3000\x0b\x0c]")
 _RUNS_OF_SPACES = re.compile(r" {2,}")
 # "Ukraine.In a video call": a sentence end glued to the next sentence by a lost space.
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[“\"‘]?[A-Z][a-z])")
-_WORD = re.compile(r"[^\W\d_]+")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -310,7 +309,7 @@ def headline_above(
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) >= 4}
+    return {w for w in WORD.findall(text.lower()) if len(w) >= 4}
 
 
 def _reject(raw: RawArticle, reason: str, detail: str) -> Rejected:

@@ -47,14 +47,15 @@ STOPWORDS = {
     "tego ten ta te też przy pod nad bez także bardzo jednak gdy gdzie aby więc co",
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
-_TOKEN = re.compile(r"[^\W\d_]+")
+# A word: a run of letters (no digits, no underscores).
+WORD = re.compile(r"[^\W\d_]+")
 # Running text in these languages is 30-50% stopwords; a URL or placeholder text is not.
 MIN_SHARE = 0.2
 
 
 def detect_language(text: str, sample_chars: int = 5000) -> str | None:
     """An ISO 639-1 code of the language with most stopwords in the text, or None."""
-    tokens = _TOKEN.findall(text[:sample_chars].lower())
+    tokens = WORD.findall(text[:sample_chars].lower())
     if len(tokens) < 8:
         return None
     counts = Counter(tokens)
@@ -66,7 +67,7 @@ def detect_language(text: str, sample_chars: int = 5000) -> str | None:
 def stopword_share(text: str, language: str) -> float:
     """The share of the text's words that are stopwords of `language` (a code
     detect_language returns); 0.0 for a text without words."""
-    tokens = _TOKEN.findall(text.lower())
+    tokens = WORD.findall(text.lower())
     if not tokens:
         return 0.0
     words = _WORDS[language]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from copydesk.language import detect_language, stopword_share
+from copydesk.language import WORD, detect_language, stopword_share
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
 
@@ -25,7 +25,6 @@ _TRAILING_CLOSERS = "”\"’')]"
 _ABBREVIATION_END = re.compile(r"\b(?:[A-Za-z]\.){2,}$")
 _NOT_A_TITLE = re.compile(r" [|>›»/] |^(?:by|von|from|posted|published|veröffentlicht)\b", re.I)
 _EXCLAIMED = re.compile(r"[!?] ")
-_WORD = re.compile(r"[^\W\d_]+")
 # Scripts written without spaces between words: a sentence there is one long "word".
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _UNSPACED_PUNCT = re.compile(r"[。、，！？]")
@@ -110,7 +109,7 @@ def function_word_share(text: str, language: str | None) -> float:
         return stopword_share(text, language)
     if _UNSPACED.search(text):
         return 0.3 if _UNSPACED_PUNCT.search(text) else 0.0
-    words = _WORD.findall(text)
+    words = WORD.findall(text)
     return sum(len(word) <= 3 for word in words) / len(words) if words else 0.0
 
 

@@ -97,11 +97,6 @@ class RunSummary:
         return replace(self, stage_seconds=_rounded({**self.stage_seconds, **seconds}))
 
     @property
-    def critical_path_seconds(self) -> float:
-        """Seconds of the stages the flow ran one after another (CRITICAL_PATH)."""
-        return sum(self.stage_seconds.get(s, 0.0) for s in CRITICAL_PATH)
-
-    @property
     def balanced(self) -> bool:
         return self.articles_read == self.published + self.duplicates + self.quarantined
 
@@ -189,6 +184,11 @@ def covered_seconds(
                 break
             total += min(end, busy_end) - max(start, busy_start)
     return total
+
+
+def critical_path_seconds(stage_seconds: dict[str, float]) -> float:
+    """Seconds of the stages the flow ran one after another (CRITICAL_PATH)."""
+    return sum(stage_seconds.get(s, 0.0) for s in CRITICAL_PATH)
 
 
 def _rounded(seconds: dict[str, float]) -> dict[str, float]:
