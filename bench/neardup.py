@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import dev_texts, seed_bodies  # noqa: E402
 from copydesk.clusters import ARTICLES, MIN_CONTAINED, PARAGRAPHS  # noqa: E402
-from copydesk.dedup import normalize_for_hash  # noqa: E402
+from copydesk.dedup import normalize_for_hash, words_for_hash  # noqa: E402
 from copydesk.neardup import MinHasher, band_keys, overlap, shingle_sets  # noqa: E402
 from copydesk.settings import Settings  # noqa: E402
 
@@ -185,7 +185,7 @@ def copydesk_candidates(
     smaller text is big enough for containment to count."""
     hasher = MinHasher()
     tables = []
-    full, leads = shingle_sets(hasher, texts, lead_shingles or 0)
+    full, leads = shingle_sets(hasher, [words_for_hash(t) for t in texts], lead_shingles or 0)
     views = [("full", full)] + ([("lead", leads)] if lead_shingles else [])
     for kind, sets in views:
         keys = band_keys(hasher.signatures_of(sets), bands=bands, rows=rows)

@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from copydesk.dedup import words_for_hash
 from copydesk.neardup import MinHasher, assign_clusters, band_keys, overlap, shingle_sets
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ ARTICLES = Level(
     bands=16,
     rows=8,
     lead_shingles=60,
-    new_sql="select distinct article_id from staging.paragraphs order by 1",
+    new_sql="select distinct article_id from staging.paragraphs",
     texts_sql="""
         select article_id, string_agg(paragraph_text, chr(10) order by position)
         from staging.paragraphs semi join wanted on article_id = wanted.id
@@ -92,7 +93,6 @@ PARAGRAPHS = Level(
     new_sql="""
         select distinct paragraph_hash from staging.paragraphs
         anti join published.paragraph_clusters using (paragraph_hash)
-        order by 1
     """,
     texts_sql="""
         select paragraph_hash, any_value(paragraph_text) from (
@@ -195,34 +195,37 @@ def cluster_new_members(
     return assignment.merges
 
 
-def _stage_bands(con: duckdb.DuckDBPyConnection, level: Level) -> None:
-    """Band keys of every new member into staging.<level>_bands, a chunk of texts at a time.
-
-    The ids are read first and each chunk's texts fetched in full before its keys are written:
-    a read left open on a second cursor while this connection writes can deadlock DuckDB 1.4
-    when an automatic checkpoint starts."""
-    new_ids = [row[0] for row in con.execute(level.new_sql).fetchall()]
-    for start in range(0, len(new_ids), CHUNK):
-        found = _lookup(con, level.texts_sql, new_ids[start : start + CHUNK])
-        ids = [member for member, _ in found]
-        full, leads = shingle_sets(HASHER, [text for _, text in found], level.lead_shingles)
-        views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
-        tables = []
-        for kind, sets in views:
-            keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
-            tables.append(
-                pa.table(
-                    {
-                        level.id_column: np.repeat(np.array(ids, dtype=object), level.bands),
-                        "kind": [kind] * (len(ids) * level.bands),
-                        "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))),
-                        "band_key": pa.array(keys.ravel()),
-                    }
-                )
+def band_key_table(
+    level: Level, ids: Sequence[str], word_lists: Sequence[Sequence[str]]
+) -> pa.Table:
+    """Band keys of members given by their words (words_for_hash of their text), as rows of
+    staging.<level>_band_keys: computed where a batch is cleaned, not by the single writer."""
+    full, leads = shingle_sets(HASHER, word_lists, level.lead_shingles)
+    views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
+    tables = []
+    for kind, sets in views:
+        keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
+        tables.append(
+            pa.table(
+                {
+                    level.id_column: np.repeat(np.array(ids, dtype=object), level.bands),
+                    "kind": [kind] * (len(ids) * level.bands),
+                    "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))),
+                    "band_key": pa.array(keys.ravel()),
+                }
             )
-        con.register("new_bands", pa.concat_tables(tables))
-        con.execute(f"insert into staging.{level.band_table} select * from new_bands")
-        con.unregister("new_bands")
+        )
+    return pa.concat_tables(tables)
+
+
+def _stage_bands(con: duckdb.DuckDBPyConnection, level: Level) -> None:
+    """Band keys of every new member, from those the batches brought, into
+    staging.<level>_bands (a paragraph text in several batches brought them more than once)."""
+    con.execute(f"""
+        insert into staging.{level.band_table}
+        select distinct k.* from staging.{level.name}_band_keys k
+        semi join ({level.new_sql}) new on k.{level.id_column} = new.{level.id_column}
+    """)
 
 
 def _verify(
@@ -236,7 +239,7 @@ def _verify(
     for start in range(0, len(candidates), CHUNK):
         chunk = candidates[start : start + CHUNK]
         found = _lookup(con, level.texts_sql, sorted({m for pair in chunk for m in pair}))
-        sets, _ = shingle_sets(HASHER, [text for _, text in found], 0)
+        sets, _ = shingle_sets(HASHER, [words_for_hash(text) for _, text in found], 0)
         shingles = dict(zip([m for m, _ in found], sets, strict=True))
         for a, b in chunk:
             if a not in shingles or b not in shingles:

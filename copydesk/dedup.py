@@ -23,14 +23,20 @@ def normalize_for_hash(text: str) -> str:
     return " ".join(words_for_hash(text))
 
 
+def key_hash(normalized: str) -> str:
+    """A 64-bit hex digest of text already normalized by normalize_for_hash."""
+    return xxhash.xxh3_64_hexdigest(normalized)
+
+
 def text_hash(text: str) -> str:
     """A 64-bit hex digest of the normalized text; equal for paragraphs that differ only in form."""
-    return xxhash.xxh3_64_hexdigest(normalize_for_hash(text))
+    return key_hash(normalize_for_hash(text))
 
 
-def body_hash(paragraphs: Sequence[str]) -> str:
-    """A digest of the whole normalized body, equal for articles with the same text."""
-    return xxhash.xxh3_64_hexdigest("\n".join(normalize_for_hash(p) for p in paragraphs))
+def body_hash(keys: Sequence[str]) -> str:
+    """A digest of a whole body from its paragraphs' normalized texts (normalize_for_hash),
+    equal for articles with the same text."""
+    return key_hash("\n".join(keys))
 
 
 def find_repeats(paragraphs: Sequence[str]) -> list[int]:

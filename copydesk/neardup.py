@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -39,34 +40,38 @@ class MinHasher:
         b = rng.integers(0, 1 << 63, size=self.num_perm, dtype=np.uint64)
         return a, b
 
-    def shingles(self, text: str, word_hashes: dict[str, int] | None = None) -> np.ndarray:
+    def shingles(self, text: str) -> np.ndarray:
         """The distinct 32-bit hashes of the text's word n-grams (one shingle if shorter)."""
-        return np.unique(self.shingle_sequence(text, word_hashes))
+        return np.unique(self.shingle_sequence(text))
 
-    def shingle_sequence(self, text: str, word_hashes: dict[str, int] | None = None) -> np.ndarray:
-        """The 32-bit hashes of the text's word n-grams in text order, repeats included.
+    def shingle_sequence(self, text: str) -> np.ndarray:
+        """The 32-bit hashes of the text's word n-grams in text order, repeats included."""
+        return self.grams(*word_hashes([words_for_hash(text)]))[1]
 
-        `word_hashes` caches word hashes across the texts of a batch."""
-        words = words_for_hash(text)
-        if not words:
-            return np.empty(0, dtype=np.uint64)
-        cache = {} if word_hashes is None else word_hashes
-        for w in words:
-            if w not in cache:
-                cache[w] = xxhash.xxh32_intdigest(w)
-        hashes = np.fromiter((cache[w] for w in words), dtype=np.uint64, count=len(words))
-        n = min(self.ngram, len(words))
-        grams = hashes[: len(words) - n + 1].copy()
+    def grams(self, hashes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, shingle) of every word n-gram of many texts at once, in text order.
+
+        `hashes` are the word hashes of all texts one after another, `counts` how many words
+        each text has. A text shorter than `ngram` words has one shingle of all its words, a
+        text without words none."""
+        width = np.minimum(counts, self.ngram)
+        per_text = np.where(counts > 0, counts - width + 1, 0)
+        owners = np.repeat(np.arange(len(counts)), per_text)
+        first_word = (np.cumsum(counts) - counts)[owners]
+        first_gram = (np.cumsum(per_text) - per_text)[owners]
+        starts = first_word + np.arange(len(owners)) - first_gram
+        grams = hashes[starts]
+        width = width[owners]
         with np.errstate(over="ignore"):  # wrap-around is the mixing
-            for k in range(1, n):
-                grams = grams * _GRAM_MIX + hashes[k : len(words) - n + 1 + k]
-        return (grams ^ (grams >> _SHIFT_32)) & np.uint64(0xFFFFFFFF)
+            for k in range(1, self.ngram):
+                following = hashes[np.minimum(starts + k, len(hashes) - 1)]
+                grams = np.where(width > k, grams * _GRAM_MIX + following, grams)
+        return owners, (grams ^ (grams >> _SHIFT_32)) & np.uint64(0xFFFFFFFF)
 
     def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures, shingle counts): one row of `num_perm` uint32 values per text."""
-        word_hashes: dict[str, int] = {}
-        shingle_sets = [self.shingles(t, word_hashes) for t in texts]
-        return self.signatures_of(shingle_sets), np.array([len(s) for s in shingle_sets])
+        sets, _ = shingle_sets(self, [words_for_hash(t) for t in texts], 0)
+        return self.signatures_of(sets), np.array([len(s) for s in sets])
 
     def signatures_of(self, shingle_sets: Sequence[np.ndarray]) -> np.ndarray:
         """One row of `num_perm` uint32 MinHash values per set of distinct shingles.
@@ -154,18 +159,38 @@ def overlap(shingles_a: np.ndarray, shingles_b: np.ndarray) -> tuple[float, floa
     return common / union, common / min(len(shingles_a), len(shingles_b))
 
 
+def word_hashes(word_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The 32-bit hashes of all words of all lists one after another, and each list's length."""
+    counts = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
+    words = list(chain.from_iterable(word_lists))
+    vocabulary = {w: xxhash.xxh32_intdigest(w) for w in set(words)}
+    hashes = np.fromiter(map(vocabulary.__getitem__, words), dtype=np.uint64, count=len(words))
+    return hashes, counts
+
+
 def shingle_sets(
-    hasher: MinHasher, texts: Sequence[str], lead_shingles: int
+    hasher: MinHasher, word_lists: Sequence[Sequence[str]], lead_shingles: int
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Distinct shingles of each whole text, and of its first `lead_shingles` shingles: a
-    teaser and its full story share the lead even though their whole texts differ."""
-    word_hashes: dict[str, int] = {}
-    full, leads = [], []
-    for text in texts:
-        seq = hasher.shingle_sequence(text, word_hashes)
-        full.append(np.unique(seq))
-        leads.append(np.unique(seq[:lead_shingles]))
-    return full, leads
+    """Distinct shingles of each text (given as its words_for_hash), and of its first
+    `lead_shingles` shingles: a teaser and its full story share the lead even though their
+    whole texts differ. All texts are shingled together, in a few numpy passes."""
+    owners, grams = hasher.grams(*word_hashes(word_lists))
+    full = _distinct_per_owner(owners, grams, len(word_lists))
+    if not lead_shingles:
+        return full, [np.empty(0, dtype=np.uint64)] * len(word_lists)
+    first = np.searchsorted(owners, owners)  # index of the owner's first shingle
+    lead = np.arange(len(owners)) - first < lead_shingles
+    return full, _distinct_per_owner(owners[lead], grams[lead], len(word_lists))
+
+
+def _distinct_per_owner(owners: np.ndarray, grams: np.ndarray, n: int) -> list[np.ndarray]:
+    """Each owner's distinct shingles, sorted; owners are 0..n-1, grams below 2**32."""
+    if not n:
+        return []
+    keys = np.unique((owners.astype(np.uint64) << _SHIFT_32) | grams)
+    sorted_owners = keys >> _SHIFT_32
+    bounds = np.searchsorted(sorted_owners, np.arange(1, n, dtype=np.uint64))
+    return np.split(keys & np.uint64(0xFFFFFFFF), bounds)
 
 
 @dataclass(frozen=True, slots=True)

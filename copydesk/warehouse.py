@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from copydesk.clusters import NearDupPolicy, stage_clusters
-from copydesk.dedup import body_hash, text_hash
+from copydesk.clusters import ARTICLES, PARAGRAPHS, NearDupPolicy, band_key_table, stage_clusters
+from copydesk.dedup import body_hash, key_hash, normalize_for_hash
 from copydesk.records import CleanArticle, InputFile, RawArticle, Rejected
 
 log = logging.getLogger(__name__)
@@ -81,13 +81,68 @@ class StagedBatch:
     rejected: Sequence[Rejected]
 
 
-def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch, first_seq: int) -> None:
-    """Append one batch to the staging tables, through Arrow; `first_seq` is the place of its
-    first article in the order the run saw them."""
-    _append(
-        con,
-        "staging.files",
-        [
+@dataclass(frozen=True, slots=True)
+class BatchTables:
+    """A cleaned batch as Arrow tables named and shaped like the staging tables, hashes and
+    near-duplicate band keys included. Built where the batch was cleaned (a worker process),
+    so the warehouse's single writer only appends them; empty tables are left out."""
+
+    tables: dict[str, pa.Table]
+
+    def rows(self, table: str) -> int:
+        return self.tables[table].num_rows if table in self.tables else 0
+
+
+def batch_tables(batch: StagedBatch) -> BatchTables:
+    """The batch's staging rows; an article's seq counts from 0 within the batch."""
+    versions = {f.source_file: f.version for f in batch.files}
+    articles, paragraphs, removals = [], [], []
+    article_words, paragraph_words = [], {}
+    for seq, a in enumerate(batch.articles):
+        keys = [normalize_for_hash(text) for text in a.paragraphs]  # hashed and shingled
+        article_id = a.raw.article_id
+        articles.append(
+            {
+                "article_id": article_id,
+                "source_file": a.raw.source_file,
+                "item": a.raw.item,
+                "version": a.raw.version,
+                "seq": seq,
+                "source": a.source,
+                "url": a.url,
+                "title": a.title,
+                "authors": a.authors,
+                "published_at": a.published_at,
+                "language": a.language,
+                "captions": list(a.captions),
+                "truncated": a.truncated,
+                "body_hash": body_hash(keys),
+            }
+        )
+        article_words.append([word for key in keys for word in key.split()])
+        for position, text, key in zip(a.positions, a.paragraphs, keys, strict=True):
+            paragraph_hash = key_hash(key)
+            paragraph_words.setdefault(paragraph_hash, key.split())
+            paragraphs.append(
+                {
+                    "article_id": article_id,
+                    "position": position,
+                    "paragraph_text": text,
+                    "paragraph_hash": paragraph_hash,
+                }
+            )
+        removals.extend(
+            {
+                "article_id": article_id,
+                "position": r.position,
+                "removed_text": r.text,
+                "reason": r.reason,
+                "rule_id": r.rule_id,
+            }
+            for r in a.removals
+        )
+    rows = {
+        "files": [
             {
                 "source_file": f.source_file,
                 "version": f.version,
@@ -96,11 +151,7 @@ def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch, first_seq: i
             }
             for f in batch.files
         ],
-    )
-    _append(
-        con,
-        "staging.documents",
-        [
+        "documents": [
             {
                 "article_id": d.article_id,
                 "version": d.version,
@@ -116,64 +167,10 @@ def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch, first_seq: i
             }
             for d in batch.documents
         ],
-    )
-    _append(
-        con,
-        "staging.articles",
-        [
-            {
-                "article_id": a.raw.article_id,
-                "source_file": a.raw.source_file,
-                "item": a.raw.item,
-                "version": a.raw.version,
-                "seq": first_seq + n,
-                "source": a.source,
-                "url": a.url,
-                "title": a.title,
-                "authors": a.authors,
-                "published_at": a.published_at,
-                "language": a.language,
-                "captions": list(a.captions),
-                "truncated": a.truncated,
-                "body_hash": body_hash(a.paragraphs),
-            }
-            for n, a in enumerate(batch.articles)
-        ],
-    )
-    _append(
-        con,
-        "staging.paragraphs",
-        [
-            {
-                "article_id": a.raw.article_id,
-                "position": pos,
-                "paragraph_text": text,
-                "paragraph_hash": text_hash(text),
-            }
-            for a in batch.articles
-            for pos, text in zip(a.positions, a.paragraphs, strict=True)
-        ],
-    )
-    _append(
-        con,
-        "staging.removals",
-        [
-            {
-                "article_id": a.raw.article_id,
-                "position": r.position,
-                "removed_text": r.text,
-                "reason": r.reason,
-                "rule_id": r.rule_id,
-            }
-            for a in batch.articles
-            for r in a.removals
-        ],
-    )
-    versions = {f.source_file: f.version for f in batch.files}
-    _append(
-        con,
-        "staging.quarantine",
-        [
+        "articles": articles,
+        "paragraphs": paragraphs,
+        "removals": removals,
+        "quarantine": [
             {
                 "source_file": r.source_file,
                 "item": r.item,
@@ -186,15 +183,43 @@ def stage_batch(con: duckdb.DuckDBPyConnection, batch: StagedBatch, first_seq: i
             }
             for r in batch.rejected
         ],
+    }
+    tables = {name: pa.Table.from_pylist(r) for name, r in rows.items() if r}
+    ids = [a["article_id"] for a in articles]
+    tables["article_band_keys"] = band_key_table(ARTICLES, ids, article_words)
+    tables["paragraph_band_keys"] = band_key_table(
+        PARAGRAPHS, list(paragraph_words), list(paragraph_words.values())
     )
+    return BatchTables({name: t for name, t in tables.items() if t.num_rows})
+
+
+def stage_batch(con: duckdb.DuckDBPyConnection, batch: BatchTables, first_seq: int) -> None:
+    """Append one batch to the staging tables, all or nothing (a retried batch must not be
+    staged twice); `first_seq` is the place of its first article in the order the run saw them."""
+    con.execute("begin transaction")
+    try:
+        for name, table in batch.tables.items():
+            con.register("batch_rows", table)
+            if name == "articles":
+                con.execute(
+                    "insert into staging.articles by name "
+                    "select * replace (seq + $first_seq as seq) from batch_rows",
+                    {"first_seq": first_seq},
+                )
+            else:
+                con.execute(f"insert into staging.{name} by name select * from batch_rows")
+            con.unregister("batch_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
     if not rows:
         return
-    columns = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
-    con.register("batch_rows", pa.Table.from_pylist(rows).select(columns))
-    con.execute(f"insert into {table} select * from batch_rows")
+    con.register("batch_rows", pa.Table.from_pylist(rows))
+    con.execute(f"insert into {table} by name select * from batch_rows")
     con.unregister("batch_rows")
 
 

@@ -144,7 +144,7 @@ def run(
 ) -> dict:
     """One published run as the flow makes it (no validation); returns run_counts."""
     warehouse.start_run(con, run_id, Path("input"))
-    warehouse.stage_batch(con, staged(raws, packs), 0)
+    warehouse.stage_batch(con, warehouse.batch_tables(staged(raws, packs)), 0)
     warehouse.build_audit(con, run_id, cut_repeated=False, near=policy)
     if hold and warehouse.hold_near_duplicates(con):
         warehouse.build_audit(con, run_id, cut_repeated=False, near=policy)

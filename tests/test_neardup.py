@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from copydesk.dedup import words_for_hash
 from copydesk.neardup import (
     MinHasher,
     assign_clusters,
@@ -62,7 +63,6 @@ def test_shingles_are_equal_across_instances_and_calls(hasher):
     assert len(first) == len(TEXT.split()) - 2
     np.testing.assert_array_equal(first, hasher.shingles(TEXT))
     np.testing.assert_array_equal(first, other.shingles(TEXT))
-    np.testing.assert_array_equal(first, MinHasher().shingles(TEXT, word_hashes={}))
 
 
 @pytest.mark.parametrize(
@@ -344,7 +344,8 @@ def test_estimate_containment_of_a_teaser_in_its_full_story(hasher):
 
 
 def test_shingle_sets_give_whole_and_lead_shingles(hasher):
-    full, leads = shingle_sets(hasher, [LEAD + " " + REST, LEAD, ""], lead_shingles=20)
+    texts = [LEAD + " " + REST, LEAD, ""]
+    full, leads = shingle_sets(hasher, [words_for_hash(t) for t in texts], lead_shingles=20)
 
     np.testing.assert_array_equal(full[0], hasher.shingles(LEAD + " " + REST))
     np.testing.assert_array_equal(full[1], hasher.shingles(LEAD))
@@ -354,10 +355,22 @@ def test_shingle_sets_give_whole_and_lead_shingles(hasher):
 
 
 def test_shingle_sets_without_a_lead(hasher):
-    full, leads = shingle_sets(hasher, [LEAD], lead_shingles=0)
+    full, leads = shingle_sets(hasher, [words_for_hash(LEAD)], lead_shingles=0)
 
     assert len(full[0]) == len(LEAD.split()) - 2
     assert len(leads[0]) == 0
+
+
+def test_shingle_sets_of_many_texts_equal_each_text_alone(hasher):
+    # Texts of 0, 1, 2, 3 and more words side by side: the batch must not mix their words.
+    texts = ["", "one", "two words", "", "just three words", TEXT, "a b c a b c", LEAD]
+    full, leads = shingle_sets(hasher, [words_for_hash(t) for t in texts], lead_shingles=2)
+
+    for text, whole, lead in zip(texts, full, leads, strict=True):
+        np.testing.assert_array_equal(whole, hasher.shingles(text))
+        np.testing.assert_array_equal(lead, np.unique(hasher.shingle_sequence(text)[:2]))
+    assert [len(s) for s in full[:5]] == [0, 1, 1, 0, 1]
+    assert shingle_sets(hasher, [], lead_shingles=2) == ([], [])
 
 
 # --- components and cluster assignment

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from copydesk import warehouse
@@ -113,7 +114,7 @@ def run(
     warehouse.start_run(con, run_id, Path("input"))
     seq = 0
     for batch in batches:
-        warehouse.stage_batch(con, batch, seq)
+        warehouse.stage_batch(con, warehouse.batch_tables(batch), seq)
         seq += len(batch.articles)
     warehouse.build_audit(con, run_id, cut_repeated=cut, near=NEAR)
     if failures:
@@ -334,6 +335,21 @@ def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
     assert rows(con, "select article_id, position, reason from published.removals") == [
         ("school", 2, "comments")
     ]
+
+
+def test_a_batch_that_fails_to_stage_leaves_nothing_behind(con, packs):
+    tables = warehouse.batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY)], packs))
+    assert list(tables.tables)[:3] == ["files", "documents", "articles"]
+    broken = dict(tables.tables, paragraphs=pa.table({"position": ["not a number"]}))
+    warehouse.start_run(con, "r1", Path("input"))
+
+    with pytest.raises(duckdb.ConversionException):
+        warehouse.stage_batch(con, warehouse.BatchTables(broken), 0)
+
+    for table in ("files", "documents", "articles", "paragraphs"):
+        assert rows(con, f"select count(*) from staging.{table}") == [(0,)]
+    warehouse.stage_batch(con, tables, 0)  # the retry stages it once
+    assert rows(con, "select article_id from staging.articles") == [("school",)]
 
 
 # --- whole-article duplicates
