@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from re import _constants, _parser  # the pattern parser re itself uses
 from urllib.parse import urlsplit
 
 from copydesk.records import check_reason
@@ -47,13 +48,16 @@ class Rule:
 
 
 class Matcher:
-    """The first of some rules that marks a paragraph. Two regexes made of all the patterns
-    (whole-paragraph ones, and the rest) tell first whether any rule could match at all, so
-    the many paragraphs that match none cost two searches instead of one per rule."""
+    """The first of some rules that marks a paragraph. Most paragraphs match none, so two
+    cheap tests come first: whether the paragraph holds any of the literal words the rules'
+    patterns require, then two regexes made of all the patterns (whole-paragraph ones, and
+    the rest), and only then each rule."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self.max_chars = max((r.max_chars for r in self.rules), default=-1)
+        required = [required_literals(r.regex) for r in self.rules]
+        self.literals = None if None in required else frozenset().union(*required)
         self.any_whole = _alternation([r for r in self.rules if r.whole])
         self.any_part = _alternation([r for r in self.rules if not r.whole])
 
@@ -61,12 +65,49 @@ class Matcher:
         if len(text) > self.max_chars:
             return None
         text = _BULLET.sub("", text)
+        if self.literals is not None:
+            lower = text.lower()
+            if not any(literal in lower for literal in self.literals):
+                return None
         if not (
             (self.any_whole and self.any_whole.fullmatch(text))
             or (self.any_part and self.any_part.search(text))
         ):
             return None
         return next((r for r in self.rules if r.matches(text, index)), None)
+
+
+MIN_LITERAL = 3  # shorter literals ("by", "of") are in too many paragraphs to rule any out
+
+
+def required_literals(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """Lower-case strings one of which is in every text the regex matches (a run of literal
+    characters every match passes through, or one such run per branch of an alternation),
+    or None when the pattern has none of MIN_LITERAL characters or more."""
+    return _required(list(_parser.parse(regex.pattern, regex.flags)))
+
+
+def _required(items: list) -> frozenset[str] | None:
+    options, run = [], []  # options: sets of strings, each set required (one of its strings)
+    for op, arg in [*items, (None, None)]:
+        if op is _constants.LITERAL:
+            run.append(chr(arg))
+            continue
+        if run:
+            options.append(frozenset(["".join(run).lower()]))
+            run = []
+        found = None
+        if op is _constants.SUBPATTERN:
+            found = _required(list(arg[-1]))
+        elif op is _constants.BRANCH:
+            branches = [_required(list(b)) for b in arg[1]]
+            found = None if None in branches else frozenset().union(*branches)
+        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and arg[0] >= 1:
+            found = _required(list(arg[2]))
+        if found:
+            options.append(found)
+    options = [o for o in options if min(map(len, o)) >= MIN_LITERAL]
+    return max(options, key=lambda o: min(map(len, o)), default=None)
 
 
 def _alternation(rules: Sequence[Rule]) -> re.Pattern[str] | None:

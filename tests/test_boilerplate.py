@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from copydesk.boilerplate import SHIPPED_RULES_DIR, load_rule_packs, parse_pack, rules_for
+from copydesk.boilerplate import (
+    SHIPPED_RULES_DIR,
+    Matcher,
+    load_rule_packs,
+    parse_pack,
+    required_literals,
+    rules_for,
+)
 from copydesk.records import REASONS
 
 USER_PACK = """
@@ -266,3 +274,56 @@ def test_parse_pack_without_rules_is_an_empty_pack():
     pack = parse_pack({"pack": {"id": "empty"}}, "inline")
     assert pack.rules == ()
     assert pack.is_generic
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        (r"(?i)subscribe (now|today)", {"subscribe "}),
+        (r"Share (this|on)", {"share "}),  # lower-cased: the text is lowered before the test
+        (r"(?:Follow|Like) us on", {" us on"}),
+        (r"(?:comment|response)s?", {"comment", "response"}),
+        (r"(foo)+bar", {"foo"}),
+        (r"x{0,3}yyyy", {"yyyy"}),
+        (r"a|bcd", None),  # a branch without a literal of three characters
+        (r"(foo)*ba", None),  # an optional literal is not required
+        (r"\d+ comments?", {" comment"}),
+    ],
+)
+def test_required_literals(pattern, literals):
+    found = required_literals(re.compile(pattern))
+    assert found == (frozenset(literals) if literals is not None else None)
+
+
+LINES = [
+    "Subscribe now",
+    "SUBSCRIBE NOW",
+    "* Share this:",
+    "Share on Facebook",
+    "Kommentare (3)",
+    "Jetzt ABONNIEREN",
+    "Das könnte Sie auch interessieren",
+    "Mehr zum Thema",
+    "Leave a Reply Cancel reply",
+    "Your email address will not be published. Required fields are marked *",
+    "Photo: Jane Doe/Reuters",
+    "Advertisement",
+    "By Jane Doe",
+    "The council voted on Tuesday to extend the ferry timetable into the winter months.",
+    "Weiterlesen",
+    "Lesen Sie auch: Die Brücke bleibt gesperrt",
+    "",
+]
+
+
+def test_matcher_prefilters_never_change_which_rule_matches(packs):
+    rules = tuple(r for p in packs for r in p.rules)
+    fast = Matcher(rules)
+    for index in (0, 5):
+        for line in LINES:
+            text = line.removeprefix("* ")
+            expected = next((r for r in rules if r.matches(text, index)), None)
+            assert fast.first(line, index) == expected, line
+    assert fast.literals is None  # some caption patterns require no literal: always searched
+    boilerplate = Matcher(tuple(r for r in rules if r.reason not in ("caption", "section_label")))
+    assert boilerplate.literals  # the cleaner's main matcher has the literal test
