@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,6 +153,15 @@ def validate_frame(
         len(report.article_failures()),
     )
     return report
+
+
+def import_gx_in_background() -> threading.Thread:
+    """Start importing Great Expectations (about 10 s) on a thread of its own, so that a run
+    with articles to validate imports it while it cleans them; validate_frame then finds it
+    imported, or waits for the import to finish."""
+    thread = threading.Thread(target=_import_gx, name="import-great-expectations", daemon=True)
+    thread.start()
+    return thread
 
 
 def _import_gx() -> Any:

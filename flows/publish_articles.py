@@ -195,6 +195,8 @@ def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
         len(plan.to_read),
         plan.unchanged,
     )
+    if plan.to_read:
+        quality.import_gx_in_background()
 
     # Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
     # worker processes), a few ahead at most, and staged by this process one at a time in
