@@ -2,8 +2,9 @@
 DuckDB (never a Python index that grows with the corpus), candidates verified on their exact
 shingle sets, and clusters whose ids stay put as new members arrive.
 
-Everything streams: texts are read, hashed and verified in chunks, so memory follows the chunk
-size and the number of duplicates found, not the size of the warehouse or the batch."""
+Band keys are computed with each batch where it is cleaned (band_key_table) and staged with it;
+candidates are verified a chunk at a time, so memory follows the chunk size and the number of
+duplicates found, not the size of the warehouse or the batch."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 HASHER = MinHasher(num_perm=128, ngram=3)
 MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a duplicate
-CHUNK = 20_000  # texts hashed, or candidate pairs verified, at a time
+CHUNK = 20_000  # candidate pairs verified at a time
 
 
 @dataclass(frozen=True, slots=True)
