@@ -996,7 +996,9 @@ def _git(*args: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10_000])
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[2000, 10_000], help="none: HTML comparison only"
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--html-pages", type=int, default=2000, help="0: no HTML comparison")
     parser.add_argument("--html-workers", type=int, default=2)
