@@ -31,6 +31,7 @@ AUDIT_RELATIONS = (
     "marts/articles",
 )
 PUBLISHED_TABLES = ("articles", "paragraphs", "removals", "quarantine")
+LAYERS = ("raw", "staging", "audit", "published")  # the schemas of sql/schema.sql
 
 
 def read_sql(name: str) -> str:
@@ -38,11 +39,22 @@ def read_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def check_name(path: Path) -> None:
+    """Raise ValueError for a warehouse file named like one of its layers: DuckDB names the
+    database after the file, and "audit.articles" would then be ambiguous."""
+    if path.stem.lower() in LAYERS:
+        raise ValueError(
+            f"warehouse file {path.name!r} is named like one of its layers "
+            f"({', '.join(LAYERS)}): choose another name, such as warehouse.duckdb"
+        )
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse file, closed on exit; the schema exists when writable."""
     if read_only and not path.exists():
         raise FileNotFoundError(f"warehouse not found: {path}")
+    check_name(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:

@@ -55,9 +55,15 @@ def run(
         console.print(f"[red]error:[/red] input folder not found: {input_dir}")
         raise typer.Exit(2)
     from copydesk.settings import Settings
+    from copydesk.warehouse import check_name
     from flows.publish_articles import PublishBlocked, prefect_api_for_workers, with_workers
 
     cfg = Settings()
+    try:
+        check_name(warehouse_path or cfg.warehouse)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     workers = workers or cfg.workers
     dask_address = dask_address or cfg.dask_address
     flow = with_workers(workers, dask_address)

@@ -911,6 +911,14 @@ def test_connect_read_only_to_a_missing_file_raises(tmp_path):
     assert not path.parent.exists()
 
 
+@pytest.mark.parametrize("name", ["audit.duckdb", "Published.db", "raw"])
+def test_a_warehouse_named_like_a_layer_is_refused_with_a_clear_error(tmp_path, name):
+    with pytest.raises(ValueError, match="named like one of its layers"):
+        with warehouse.connect(tmp_path / name):
+            pass
+    assert not (tmp_path / name).exists()
+
+
 def test_connect_creates_the_schema_and_read_only_reads_it(tmp_path, packs):
     path = tmp_path / "data" / "warehouse.duckdb"
     with warehouse.connect(path) as con:

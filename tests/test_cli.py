@@ -1,0 +1,29 @@
+"""The command line refuses what would fail later, before any Prefect start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+
+def test_run_refuses_a_warehouse_named_like_a_layer(tmp_path: Path):
+    (tmp_path / "in").mkdir()
+    warehouse = tmp_path / "audit.duckdb"
+
+    result = CliRunner().invoke(
+        app, ["run", "--input", str(tmp_path / "in"), "--warehouse", str(warehouse)]
+    )
+
+    assert result.exit_code == 2
+    assert "named like one of its layers" in result.output
+    assert not warehouse.exists()
+
+
+def test_run_refuses_a_missing_input_folder(tmp_path: Path):
+    result = CliRunner().invoke(app, ["run", "--input", str(tmp_path / "missing")])
+
+    assert result.exit_code == 2
+    assert "input folder not found" in result.output
