@@ -61,6 +61,7 @@ class FoundFile:
     path: Path
     source_file: str  # relative to the input folder, forward slashes
     size_bytes: int
+    mtime_ns: int  # last modification, nanoseconds since the epoch
 
 
 def find_input_files(root: Path, exclude: Sequence[str] = ()) -> list[FoundFile]:
@@ -74,7 +75,8 @@ def find_input_files(root: Path, exclude: Sequence[str] = ()) -> list[FoundFile]
         rel = path.relative_to(root).as_posix()
         if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in exclude):
             continue
-        found.append(FoundFile(path=path, source_file=rel, size_bytes=path.stat().st_size))
+        stat = path.stat()
+        found.append(FoundFile(path, rel, stat.st_size, stat.st_mtime_ns))
     return found
 
 

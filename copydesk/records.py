@@ -56,6 +56,17 @@ class InputFile:
     size_bytes: int
     sha256: str
     version: int  # 1 for the first content seen at this path, then +1 per change
+    mtime_ns: int | None = None  # when the file was last modified, as found
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    """The latest version of a path the warehouse has ingested."""
+
+    sha256: str
+    version: int
+    size_bytes: int | None = None
+    mtime_ns: int | None = None  # None for files ingested before copydesk recorded it
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from copydesk.clusters import ARTICLES, PARAGRAPHS, NearDupPolicy, band_key_table, stage_clusters
 from copydesk.dedup import body_hash, key_hash, normalize_for_hash
-from copydesk.records import CleanArticle, InputFile, RawArticle, Rejected
+from copydesk.records import CleanArticle, InputFile, KnownFile, RawArticle, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,14 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, input_dir: Path) -> N
     )
 
 
-def known_versions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
-    """The latest (sha256, version) of every file path the warehouse has ingested."""
-    rows = con.execute(
-        "select source_file, arg_max(sha256, version), max(version) from raw.files group by 1"
-    ).fetchall()
-    return {path: (sha, version) for path, sha, version in rows}
+def known_versions(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
+    """The latest version of every file path the warehouse has ingested."""
+    rows = con.execute("""
+        select source_file, arg_max(sha256, version), max(version),
+               arg_max(size_bytes, version), arg_max(mtime_ns, version)
+        from raw.files group by 1
+    """).fetchall()
+    return {path: KnownFile(*known) for path, *known in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,7 @@ def batch_tables(batch: StagedBatch) -> BatchTables:
                 "version": f.version,
                 "sha256": f.sha256,
                 "size_bytes": f.size_bytes,
+                "mtime_ns": f.mtime_ns,
             }
             for f in batch.files
         ],
@@ -411,8 +414,8 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             {"run_id": run_id},
         )
         con.execute(
-            "insert into raw.files select source_file, version, sha256, size_bytes, "
-            "$run_id, now() from staging.files",
+            "insert into raw.files by name select *, $run_id as run_id, now() as seen_at "
+            "from staging.files",
             {"run_id": run_id},
         )
         con.execute(

@@ -55,6 +55,9 @@ create table if not exists audit.runs (
 
 -- Columns added after the first release, so warehouses made before them still open.
 alter table audit.runs add column if not exists stage_seconds json;  -- {stage: wall seconds}
+-- The file's modification time as found (ns since the epoch): a later run skips a file of the
+-- same size and time without reading it. Null for files ingested before it was recorded.
+alter table raw.files add column if not exists mtime_ns bigint;
 
 create table if not exists audit.validations (
     run_id varchar not null,

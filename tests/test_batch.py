@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from copydesk.batch import PlannedFile, batched, plan_files, prepare_batch
 from copydesk.ingest import file_sha256, find_input_files
-from copydesk.records import InputFile
+from copydesk.records import InputFile, KnownFile
 
 HEADLINE = "Council Approves Two New Bus Lines"
 B1 = "The council met on Tuesday evening to debate the new budget for public transport in the city."
@@ -58,20 +59,42 @@ def test_plan_files_versions_new_changed_and_skips_unchanged(tmp_path):
     write(tmp_path, "new.txt", "brand new")
     same = write(tmp_path, "same.txt", "as before")
     found = find_input_files(tmp_path)
+    mtime = {f.source_file: f.mtime_ns for f in found}
     known = {
-        "same.txt": (file_sha256(same), 3),
-        "changed.txt": ("0" * 64, 2),
-        "gone.txt": ("1" * 64, 1),  # known but no longer on disk: not the planner's concern
+        "same.txt": KnownFile(file_sha256(same), 3),
+        "changed.txt": KnownFile("0" * 64, 2),
+        "gone.txt": KnownFile("1" * 64, 1),  # no longer on disk: not the planner's concern
     }
     plan = plan_files(found, known)
 
     assert plan.unchanged == 1
     assert plan.seen == 3
     assert [p.file for p in plan.to_read] == [
-        InputFile("changed.txt", 11, file_sha256(tmp_path / "changed.txt"), 3),
-        InputFile("new.txt", 9, file_sha256(tmp_path / "new.txt"), 1),
+        InputFile(
+            "changed.txt", 11, file_sha256(tmp_path / "changed.txt"), 3, mtime["changed.txt"]
+        ),
+        InputFile("new.txt", 9, file_sha256(tmp_path / "new.txt"), 1, mtime["new.txt"]),
     ]
     assert [p.found.source_file for p in plan.to_read] == ["changed.txt", "new.txt"]
+
+
+def test_plan_files_skips_a_file_of_known_size_and_time_without_reading_it(tmp_path):
+    same = write(tmp_path, "same.txt", "as before")
+    touched = write(tmp_path, "touched.txt", "as before")
+    [f_same, f_touched] = find_input_files(tmp_path)
+    known = {
+        # The hash is wrong on purpose: a file of the known size and time is not hashed.
+        "same.txt": KnownFile("0" * 64, 1, f_same.size_bytes, f_same.mtime_ns),
+        # Touched since (a newer time), same content: hashed, then skipped.
+        "touched.txt": KnownFile(file_sha256(touched), 1, 9, f_touched.mtime_ns - 1),
+    }
+
+    plan = plan_files([f_same, f_touched], known)
+
+    assert (plan.unchanged, plan.to_read) == (2, ())
+    os.utime(same, ns=(f_same.mtime_ns + 1, f_same.mtime_ns + 1))  # edited since
+    [planned] = plan_files(find_input_files(tmp_path)[:1], known).to_read
+    assert (planned.file.source_file, planned.file.version) == ("same.txt", 2)
 
 
 def test_plan_files_with_nothing_known_reads_everything_as_version_1(tmp_path):
@@ -164,7 +187,7 @@ def test_prepare_batch_accounts_for_every_file_and_article(inputs, packs):
 
 
 def test_prepare_batch_rejects_large_files_and_carries_versions(inputs, packs):
-    known = {"good.txt": ("0" * 64, 4)}
+    known = {"good.txt": KnownFile("0" * 64, 4)}
     planned = [
         p
         for p in plan_files(find_input_files(inputs), known).to_read
@@ -191,7 +214,7 @@ def test_prepare_batch_of_no_files(packs):
 
 
 def test_prepare_batch_documents_carry_the_planned_version(inputs, packs):
-    plan = plan_files(find_input_files(inputs), {"feed.jsonl": ("0" * 64, 6)})
+    plan = plan_files(find_input_files(inputs), {"feed.jsonl": KnownFile("0" * 64, 6)})
     planned: list[PlannedFile] = [p for p in plan.to_read if p.file.source_file == "feed.jsonl"]
     staged = prepare_batch(planned, packs, max_bytes=10_000)
     assert Counter(d.version for d in staged.documents) == {7: 2}

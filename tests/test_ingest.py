@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import random
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def write(root: Path, rel: str, data: str | bytes) -> Path:
 
 def found(root: Path, rel: str) -> FoundFile:
     path = root / rel
-    return FoundFile(path=path, source_file=rel, size_bytes=path.stat().st_size)
+    return FoundFile(path, rel, path.stat().st_size, path.stat().st_mtime_ns)
 
 
 # --- finding files
@@ -82,12 +83,11 @@ def test_find_input_files_custom_exclude_matches_relative_path_and_name(tree):
     assert names == ["LICENSE", "README.md", "b/README.txt", "feed.jsonl", "notes.md", "z.txt"]
 
 
-def test_found_file_records_size_and_path(tmp_path):
-    write(tmp_path, "sub/one.txt", "hello")
+def test_found_file_records_size_time_and_path(tmp_path):
+    path = write(tmp_path, "sub/one.txt", "hello")
+    os.utime(path, ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
     [f] = find_input_files(tmp_path)
-    assert f == FoundFile(
-        path=tmp_path / "sub" / "one.txt", source_file="sub/one.txt", size_bytes=5
-    )
+    assert f == FoundFile(tmp_path / "sub" / "one.txt", "sub/one.txt", 5, 1_700_000_000_123_456_789)
 
 
 def test_find_input_files_raises_on_missing_folder(tmp_path):

@@ -17,7 +17,7 @@ from copydesk.clean import clean_batch
 from copydesk.clusters import NearDupPolicy
 from copydesk.dedup import text_hash
 from copydesk.ingest import article_id, file_sha256, find_input_files
-from copydesk.records import InputFile, RawArticle
+from copydesk.records import InputFile, KnownFile, RawArticle
 from copydesk.warehouse import StagedBatch
 
 NEAR = NearDupPolicy(jaccard=0.5, containment=0.8, canonical_order="earliest")
@@ -765,11 +765,15 @@ def test_version_2_of_a_file_replaces_only_that_files_rows(con, tmp_path, packs)
     assert feed3 not in {r[2] for r in after["quarantine"]}
 
     sha2 = file_sha256(root / "feed.jsonl")
-    assert warehouse.known_versions(con) == {
+    known = {path: (k.sha256, k.version) for path, k in warehouse.known_versions(con).items()}
+    assert known == {
         "feed.jsonl": (sha2, 2),
         "other.txt": (file_sha256(root / "other.txt"), 1),
         "empty.txt": (file_sha256(root / "empty.txt"), 1),
     }
+    stat = (root / "feed.jsonl").stat()  # what the next run compares without reading
+    feed = warehouse.known_versions(con)["feed.jsonl"]
+    assert (feed.size_bytes, feed.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
     assert rows(
         con, "select version, run_id from raw.files where source_file = 'feed.jsonl' order by 1"
     ) == [(1, "r1"), (2, "r2")]
@@ -784,13 +788,18 @@ def test_known_versions_is_empty_for_a_new_warehouse(con):
 
 def test_known_versions_takes_the_sha_of_the_highest_version(con):
     # The latest sha sorts neither first nor last, so neither min() nor max() would find it.
-    for version, sha in [(1, "a" * 64), (3, "b" * 64), (2, "c" * 64)]:
+    for version, sha, size in [(1, "a" * 64, 10), (3, "b" * 64, 30), (2, "c" * 64, 20)]:
         con.execute(
-            "insert into raw.files values ('feed.jsonl', ?, ?, 10, 'r', now())", [version, sha]
+            "insert into raw.files values ('feed.jsonl', ?, ?, ?, 'r', now(), ?)",
+            [version, sha, size, 100 * version],
         )
-    con.execute("insert into raw.files values ('one.txt', 1, ?, 5, 'r', now())", ["d" * 64])
+    # A file ingested before modification times were recorded.
+    con.execute("insert into raw.files values ('one.txt', 1, ?, 5, 'r', now(), null)", ["d" * 64])
 
-    assert warehouse.known_versions(con) == {"feed.jsonl": ("b" * 64, 3), "one.txt": ("d" * 64, 1)}
+    assert warehouse.known_versions(con) == {
+        "feed.jsonl": KnownFile("b" * 64, 3, 30, 300),
+        "one.txt": KnownFile("d" * 64, 1, 5, None),
+    }
 
 
 # --- publish is atomic

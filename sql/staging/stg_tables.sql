@@ -4,7 +4,8 @@ create or replace table staging.files (
     source_file varchar not null,
     version integer not null,
     sha256 varchar not null,
-    size_bytes bigint not null
+    size_bytes bigint not null,
+    mtime_ns bigint                 -- last modification as found (ns since the epoch)
 );
 
 create or replace table staging.documents as select * exclude (run_id) from raw.documents limit 0;
