@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import io
 import json
 import logging
@@ -300,11 +299,9 @@ def stage_range(con, gen: Generator, start: int, stop: int) -> dict:
             "rejected": [],
         }
         t1 = time.perf_counter()
-        # first_seq moved from StagedBatch to stage_batch's arguments: accept either.
-        if "first_seq" in {f.name for f in dataclasses.fields(warehouse.StagedBatch)}:
-            warehouse.stage_batch(con, warehouse.StagedBatch(**batch, first_seq=lo - start))
-        else:
-            warehouse.stage_batch(con, warehouse.StagedBatch(**batch), first_seq=lo - start)
+        # The hashes and band keys are computed here, as a cleaning worker does.
+        tables = warehouse.batch_tables(warehouse.StagedBatch(**batch))
+        warehouse.stage_batch(con, tables, first_seq=lo - start)
         t2 = time.perf_counter()
         t_gen += t1 - t0
         t_stage += t2 - t1
@@ -356,7 +353,7 @@ class Breakdown:
 
     WRAPPED = {  # module attribute -> label
         "clusters.cluster_new_members": None,  # labelled by level
-        "clusters._stage_bands": "bands: read texts, shingle, sign, insert",
+        "clusters._stage_bands": "bands: the batches' keys of new members (SQL)",
         "clusters._verify": "verify candidates",
         "clusters._lookup": "lookup by id (SQL)",
         "clusters._published_ranks": "published ranks",
