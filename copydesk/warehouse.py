@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import duckdb
@@ -133,10 +134,12 @@ def batch_tables(batch: StagedBatch) -> BatchTables:
                 "body_hash": body_hash(keys),
             }
         )
-        article_words.append([word for key in keys for word in key.split()])
-        for position, text, key in zip(a.positions, a.paragraphs, keys, strict=True):
+        words = [key.split() for key in keys]
+        article_words.append(list(chain.from_iterable(words)))
+        paired = zip(a.positions, a.paragraphs, keys, words, strict=True)
+        for position, text, key, key_words in paired:
             paragraph_hash = key_hash(key)
-            paragraph_words.setdefault(paragraph_hash, key.split())
+            paragraph_words.setdefault(paragraph_hash, key_words)
             paragraphs.append(
                 {
                     "article_id": article_id,
