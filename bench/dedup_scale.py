@@ -320,7 +320,7 @@ def stage_range(con, gen: Generator, start: int, stop: int) -> dict:
 
 
 class LogCounts(logging.Handler):
-    """Collects copydesk.clusters' log lines ("<level> near duplicates: 12 candidate pairs,
+    """Collects copydesk.near_duplicates' log lines ("<level> near duplicates: 12 candidate pairs,
     10 verified, 0 merges") and sums their counts per level."""
 
     LINE = re.compile(r"(\w+) near duplicates: (.*)")
@@ -441,7 +441,7 @@ class _TimedConnection:
 
 
 def _policy():
-    from copydesk.clusters import NearDupPolicy
+    from copydesk.near_duplicates import NearDupPolicy
     from copydesk.settings import Settings
 
     s = Settings()
@@ -477,8 +477,8 @@ def _timed_stage_clusters(con, args, run_id: str) -> dict:
     from copydesk import clusters, warehouse
 
     handler = LogCounts()
-    logging.getLogger("copydesk.clusters").addHandler(handler)
-    logging.getLogger("copydesk.clusters").setLevel(logging.INFO)
+    logging.getLogger("copydesk.near_duplicates").addHandler(handler)
+    logging.getLogger("copydesk.near_duplicates").setLevel(logging.INFO)
     t0 = time.perf_counter()
     warehouse._create_audit_table(con, warehouse.ARTICLE_ORDER, {"run_id": run_id, "cut": False})
     t1 = time.perf_counter()

@@ -31,10 +31,10 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import dev_texts, seed_bodies  # noqa: E402
-from copydesk.clusters import ARTICLES, MIN_CONTAINED, PARAGRAPHS  # noqa: E402
-from copydesk.dedup import normalize_for_hash, words_for_hash  # noqa: E402
-from copydesk.neardup import MinHasher, band_keys, overlap, shingle_sets  # noqa: E402
+from copydesk.minhash import MinHasher, band_keys, overlap, shingle_sets  # noqa: E402
+from copydesk.near_duplicates import ARTICLES, MIN_CONTAINED, PARAGRAPHS  # noqa: E402
 from copydesk.settings import Settings  # noqa: E402
+from copydesk.text_keys import normalize_for_hash, words_for_hash  # noqa: E402
 
 BOILERPLATE = [
     "Share this article",
@@ -354,7 +354,7 @@ def markdown(report: dict) -> str:
 
 
 def defaults() -> dict:
-    """The warehouse's own settings: thresholds from Settings, bands from copydesk.clusters."""
+    """The warehouse's own settings: thresholds from Settings, bands from copydesk.near_duplicates."""
     cfg = Settings()
     return {
         level: {

@@ -10,8 +10,7 @@ from typing import TypeVar
 from copydesk.boilerplate import RulePack
 from copydesk.clean import clean_batch
 from copydesk.ingest import FoundFile, file_sha256, read_articles
-from copydesk.records import InputFile, KnownFile
-from copydesk.warehouse import StagedBatch
+from copydesk.records import CleanArticle, InputFile, KnownFile, RawArticle, Rejected
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,9 +65,19 @@ def plan_files(found: Sequence[FoundFile], known: Mapping[str, KnownFile]) -> Pl
     return Plan(tuple(to_read), unchanged)
 
 
+@dataclass(frozen=True, slots=True)
+class CleanedBatch:
+    """Everything one batch of files produced, before it is shaped for staging."""
+
+    files: Sequence[InputFile]
+    documents: Sequence[RawArticle]
+    articles: Sequence[CleanArticle]
+    rejected: Sequence[Rejected]
+
+
 def prepare_batch(
     files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
-) -> StagedBatch:
+) -> CleanedBatch:
     """The files of one batch read, decoded, extracted and cleaned, with every rejection."""
     documents, rejected = [], []
     for planned in files:
@@ -77,7 +86,7 @@ def prepare_batch(
         rejected.extend(read.rejected)
     cleaned = clean_batch(documents, packs)
     rejected.extend(cleaned.rejected)
-    return StagedBatch(
+    return CleanedBatch(
         files=[p.file for p in files],
         documents=documents,
         articles=cleaned.kept,

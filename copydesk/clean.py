@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import ftfy
 
 from copydesk.boilerplate import Matcher, Rule, RulePack, matcher, rules_for
-from copydesk.dedup import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 from copydesk.extract import ExtractError, extract_html
 from copydesk.language import WORD, detect_language
 from copydesk.mainblock import is_title_like, looks_like_headline, main_text
 from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
+from copydesk.text_keys import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 
 log = logging.getLogger(__name__)
 

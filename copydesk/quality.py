@@ -12,9 +12,13 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
 
 from copydesk.records import check_reason
 
@@ -52,6 +56,7 @@ class ValidationReport:
 
     suite: str
     outcomes: tuple[ExpectationOutcome, ...]
+    seconds: float = 0.0
 
     @property
     def critical_failures(self) -> tuple[ExpectationOutcome, ...]:
@@ -63,7 +68,7 @@ class ValidationReport:
         """True when no critical expectation failed."""
         return not self.critical_failures
 
-    def article_failures(self) -> dict[str, list[ExpectationOutcome]]:
+    def outcomes_by_article(self) -> dict[str, list[ExpectationOutcome]]:
         """Article id -> the article-severity outcomes its row failed."""
         failures: dict[str, list[ExpectationOutcome]] = {}
         for outcome in self.outcomes:
@@ -74,6 +79,15 @@ class ValidationReport:
             for article_id in outcome.failing_article_ids:
                 failures.setdefault(article_id, []).append(outcome)
         return failures
+
+    def failed_articles(self) -> dict[str, tuple[str, str]]:
+        """Article id -> (quarantine reason, detail) for every article a check failed: the
+        reason of the first expectation it failed, the detail naming all of them."""
+        failed = {}
+        for article_id, outcomes in self.outcomes_by_article().items():
+            detail = "; ".join(f"{o.expectation} on {o.column}" for o in outcomes)
+            failed[article_id] = (str(outcomes[0].reason), f"failed {detail}")
+        return failed
 
     def rows(self, run_id: str) -> list[dict[str, Any]]:
         """One dict per outcome, shaped for a DuckDB table of validation results."""
@@ -150,9 +164,27 @@ def validate_frame(
         suite.name,
         len(df),
         len(report.critical_failures),
-        len(report.article_failures()),
+        len(report.outcomes_by_article()),
     )
     return report
+
+
+def validate_batch(
+    con: duckdb.DuckDBPyConnection, run_id: str, suite_path: Path, docs_dir: Path | None
+) -> ValidationReport:
+    """The suite's report on the audit batch of articles, its outcomes stored in
+    audit.validations; an empty batch is not validated (sparing GX's slow import)."""
+    start = time.perf_counter()
+    articles = con.sql("select * from audit.articles order by article_id").df()
+    if articles.empty:
+        return ValidationReport(suite=Path(suite_path).stem, outcomes=())
+    report = validate_frame(articles, suite_path, docs_dir=docs_dir)
+    rows = report.rows(run_id)
+    if rows:
+        con.register("outcome_rows", pa.Table.from_pylist(rows))
+        con.execute("insert into audit.validations by name select * from outcome_rows")
+        con.unregister("outcome_rows")
+    return replace(report, seconds=time.perf_counter() - start)
 
 
 def import_gx_in_background() -> threading.Thread:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -169,8 +168,3 @@ class StepResult(Generic[T]):
             "rejected": len(self.rejected),
             **{f"rejected.{k}": v for k, v in by_reason.items()},
         }
-
-
-def count_reasons(items: Iterable[Removal | Rejected]) -> dict[str, int]:
-    """How many items carry each reason."""
-    return dict(Counter(i.reason for i in items))

@@ -39,3 +39,6 @@ class Settings(BaseSettings):
     # input order) or the "longest" body. An existing cluster keeps its canonical and its id.
     canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"
+    # One run per warehouse: how long a run waits for another process to let go of the file
+    # before it stops with a one-line error naming that process.
+    lock_wait_seconds: float = 0.0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from copydesk.batch import Plan
@@ -24,33 +23,6 @@ STAGES = {
 }
 # The stages the flow runs one after another: their sum is copydesk's share of the flow's wall.
 CRITICAL_PATH = tuple(s for s in STAGES if s != "read_clean")
-
-
-class StageTimer:
-    """Wall seconds per stage: start() ends the running stage and starts the next one."""
-
-    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
-        self.seconds: dict[str, float] = {}
-        self._clock = clock
-        self._stage: str | None = None
-        self._since = 0.0
-
-    def start(self, stage: str) -> None:
-        now = self._clock()
-        self._stop(now)
-        self._stage, self._since = stage, now
-
-    def stop(self) -> None:
-        self._stop(self._clock())
-
-    def _stop(self, now: float) -> None:
-        if self._stage is not None:
-            self.add(self._stage, now - self._since)
-            self._stage = None
-
-    def add(self, stage: str, seconds: float) -> None:
-        """Count seconds measured elsewhere (in a task) towards a stage."""
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,13 +165,3 @@ def critical_path_seconds(stage_seconds: dict[str, float]) -> float:
 
 def _rounded(seconds: dict[str, float]) -> dict[str, float]:
     return {stage: round(value, 3) for stage, value in seconds.items()}
-
-
-def article_failures(report: ValidationReport) -> dict[str, tuple[str, str]]:
-    """article_id -> (quarantine reason, detail) for every article a check failed."""
-    failures = {}
-    for article_id, outcomes in report.article_failures().items():
-        first = outcomes[0]
-        detail = "; ".join(f"{o.expectation} on {o.column}" for o in outcomes)
-        failures[article_id] = (first.reason or "boilerplate_left", f"failed {detail}")
-    return failures

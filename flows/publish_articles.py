@@ -1,4 +1,7 @@
-"""The Prefect flow: scan -> read and clean in batches -> stage -> audit -> validate -> publish."""
+"""The Prefect flow: scan -> read and clean in batches -> stage -> audit -> validate -> publish.
+
+Each stage is one function of the copydesk library; this module only makes them tasks and
+runs them in order, on one warehouse connection held for the whole run."""
 
 import os
 import time
@@ -18,100 +21,121 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from copydesk import quality, warehouse
-from copydesk.batch import Plan, PlannedFile, batched, plan_files, prepare_batch
+from copydesk import audit, batch_tables, publish, quality, runlog, scan, staging, warehouse
+from copydesk.batch import batched
 from copydesk.boilerplate import RulePack, load_rule_packs
-from copydesk.clusters import NearDupPolicy
-from copydesk.ingest import find_input_files
 from copydesk.settings import Settings
-from copydesk.summary import STAGES, RunSummary, StageTimer, article_failures, covered_seconds
+from copydesk.summary import STAGES, RunSummary, covered_seconds
 
 
 class PublishBlocked(RuntimeError):
     """Critical expectations failed: nothing was published."""
 
 
-# Each task returns the wall seconds of its own work with its result, so the run summary
-# shows copydesk's time per stage apart from the time Prefect and Dask take around it.
+# Retries on the one step that writes batch by batch; the rest either read local files or
+# rebuild from staging, where a retry would meet the same error.
+scan_inputs = task(scan.scan_inputs, cache_policy=NO_CACHE)
+read_and_clean = task(batch_tables.read_and_clean, cache_policy=NO_CACHE)
+stage_batch = task(
+    staging.stage_batch, retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE
+)
+audit_batch = task(audit.audit_batch, cache_policy=NO_CACHE)
+validate_batch = task(quality.validate_batch, cache_policy=NO_CACHE)
+quarantine_articles = task(audit.quarantine_articles, cache_policy=NO_CACHE)
+publish_batch = task(publish.publish_batch, cache_policy=NO_CACHE)
 
 
-def _since(start: float) -> float:
-    return time.perf_counter() - start
+# By default one batch cleans in a thread while the flow stages the one before.
+@flow(name="publish-articles", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def publish_articles(
+    input_dir: Path | None = None,
+    warehouse_path: Path | None = None,
+    batch_size: int | None = None,
+    workers: int | None = None,
+) -> RunSummary:
+    """Publish every new or changed article under `input_dir`; returns the run summary.
+
+    `workers` sets how many batches are cleaned ahead; the task runner (see with_workers)
+    decides where they run."""
+    overrides = {"input_dir": input_dir, "warehouse": warehouse_path}
+    overrides |= {"batch_size": batch_size, "workers": workers}
+    cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    run_id = str(flow_run.id)
+    packs = load_rule_packs(cfg.rules_dirs)
+    with warehouse.hold(cfg.warehouse, cfg.lock_wait_seconds) as con:
+        abandoned = runlog.start_run(con, run_id, cfg.input_dir)
+        if abandoned:
+            get_run_logger().warning("marked abandoned, their process gone: %s", abandoned)
+        try:
+            return _run(con, cfg, run_id, packs)
+        except Exception as exc:
+            runlog.mark_failed(con, run_id, f"{type(exc).__name__}: {exc}")  # blocked stays
+            raise
 
 
-@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
-def scan_inputs(
-    input_dir: Path, warehouse_path: Path, exclude: Sequence[str]
-) -> tuple[Plan, float]:
-    start = time.perf_counter()
-    with warehouse.connect(warehouse_path) as con:
-        known = warehouse.known_versions(con)
-    return plan_files(find_input_files(input_dir, exclude), known), _since(start)
+def _run(
+    con: duckdb.DuckDBPyConnection, cfg: Settings, run_id: str, packs: Sequence[RulePack]
+) -> RunSummary:
+    log = get_run_logger()
+    seconds = dict.fromkeys(STAGES, 0.0)  # every stage shows, a skipped one as 0
+    scanned = scan_inputs(con, cfg.input_dir, cfg.exclude)
+    plan, seconds["scan"] = scanned.plan, scanned.seconds
+    log.info(
+        "%s files: %s new or changed, %s unchanged", plan.seen, len(plan.to_read), plan.unchanged
+    )
+    if plan.to_read:
+        quality.import_gx_in_background()
 
-
-@task(cache_policy=NO_CACHE)
-def read_and_clean(
-    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
-) -> tuple[warehouse.BatchTables, tuple[float, float]]:
-    """The batch's staging tables, and when the work on it started and ended (epoch seconds,
-    comparable with the flow's clock when the worker runs on the same machine)."""
-    started = time.time()
-    tables = warehouse.batch_tables(prepare_batch(files, packs, max_bytes))
-    return tables, (started, time.time())
-
-
-@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
-def stage_batch(
-    con: duckdb.DuckDBPyConnection, batch: warehouse.BatchTables, first_seq: int
-) -> float:
-    """Staging shares one open connection: a connection closed after every batch would write
-    its checkpoint every batch, which was half of the staging time."""
-    start = time.perf_counter()
-    warehouse.stage_batch(con, batch, first_seq)
-    return _since(start)
-
-
-@task(cache_policy=NO_CACHE)
-def audit_and_validate(
-    warehouse_path: Path, run_id: str, cfg: Settings
-) -> tuple[quality.ValidationReport, dict[str, float]]:
-    """Build the audit batch, validate it, and move articles that fail a check to quarantine;
-    returns the report and the seconds of audit and validate."""
-    timer = StageTimer()
-    timer.start("audit")
-    with warehouse.connect(warehouse_path) as con:
-        near = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
-        cut = cfg.cross_article_paragraphs == "cut"
-        warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
-        if cfg.near_policy == "hold" and warehouse.hold_near_duplicates(con):
-            warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
-        articles = warehouse.audit_articles(con)
-        report = quality.ValidationReport(suite="articles", outcomes=())
-        # Nothing to check spares an idle scheduled run GX's slow import.
-        if not articles.empty:
-            timer.start("validate")
-            report = quality.validate_frame(
-                articles, cfg.expectations_dir / "articles.json", docs_dir=cfg.quality_dir
+    # Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
+    # worker processes), a few ahead at most, and staged by this process one at a time in
+    # input order: the warehouse has one writer, and the order decides which copy is canonical.
+    pending: deque[PrefectFuture] = deque()
+    waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
+    total = -(-len(plan.to_read) // cfg.batch_size)
+    staged = articles = 0
+    for files in batched(plan.to_read, cfg.batch_size):
+        pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
+        while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
+            waited = time.time()
+            tables = pending.popleft().result()
+            waits.append((waited, time.time()))
+            cleaning.append((tables.started, tables.finished))
+            seconds["read_clean"] += tables.finished - tables.started
+            result = stage_batch(con, run_id, tables, articles)
+            seconds["stage"] += result.seconds
+            staged, articles = staged + 1, articles + result.articles
+            log.info(
+                "batch %d of %d: %d files, %d articles cleaned, %d rejected",
+                *(staged, total, result.files, result.articles, result.rejected),
             )
-            warehouse.record_validations(con, report.rows(run_id))
-            failures = article_failures(report)
-            if report.passed_critical and failures:
-                timer.start("audit")
-                warehouse.quarantine_articles(con, failures)
-                warehouse.build_audit(con, run_id, cut_repeated=cut, near=near)
-    timer.stop()  # after the close, whose checkpoint writes the audit tables to the file
-    return report, timer.seconds
+    # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
+    # starting, is orchestration.
+    seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
 
+    audited = audit_batch(con, run_id, cfg)
+    seconds["audit"] = audited.seconds
+    report = validate_batch(con, run_id, cfg.expectations_dir / "articles.json", cfg.quality_dir)
+    seconds["validate"] = report.seconds
+    failed = report.failed_articles()
+    if report.passed_critical and failed:
+        audited = quarantine_articles(con, run_id, failed, cfg)
+        seconds["audit"] += audited.seconds
+    summary = RunSummary.from_counts(run_id, plan, audited.counts, report, seconds)
+    if not report.passed_critical:
+        runlog.finish_run(con, run_id, "blocked", summary)
+        message = "publishing blocked by critical expectations:\n" + "\n".join(
+            f"- {o.expectation} on {o.column}: {o.detail}" for o in report.critical_failures
+        )
+        log.error(message)
+        raise PublishBlocked(message)
 
-@task(cache_policy=NO_CACHE)
-def publish(warehouse_path: Path, run_id: str, summary: RunSummary) -> RunSummary:
-    """Publish the audit batch and record the run; returns the summary with the publish time."""
-    start = time.perf_counter()
-    with warehouse.connect(warehouse_path) as con:
-        warehouse.publish(con, run_id)
-    summary = summary.with_stage_seconds(publish=_since(start))
-    with warehouse.connect(warehouse_path) as con:
-        warehouse.finish_run(con, run_id, "published", summary.as_row())
+    summary.check_balance()
+    summary = publish_batch(con, run_id, summary)
+    create_table_artifact(
+        key="run-summary", table=summary.table_rows(), description=f"copydesk run {run_id}"
+    )
+    create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
+    log.info("published: %s; %s", summary.one_line(), summary.stage_line())
     return summary
 
 
@@ -148,112 +172,3 @@ def prefect_api_for_workers() -> Iterator[str]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = before
-
-
-# By default one batch cleans in a thread while the flow stages the one before.
-@flow(name="publish-articles", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
-def publish_articles(
-    input_dir: Path | None = None,
-    warehouse_path: Path | None = None,
-    batch_size: int | None = None,
-    workers: int | None = None,
-) -> RunSummary:
-    """Publish every new or changed article under `input_dir`; returns the run summary.
-
-    `workers` sets how many batches are cleaned ahead; the task runner (see with_workers)
-    decides where they run."""
-    overrides = {
-        "input_dir": input_dir,
-        "warehouse": warehouse_path,
-        "batch_size": batch_size,
-        "workers": workers,
-    }
-    cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    run_id = str(flow_run.id)
-    packs = load_rule_packs(cfg.rules_dirs)
-
-    with warehouse.connect(cfg.warehouse) as con:
-        warehouse.start_run(con, run_id, cfg.input_dir)
-    try:
-        return _run(cfg, run_id, packs)
-    except Exception:
-        with warehouse.connect(cfg.warehouse) as con:
-            warehouse.mark_failed(con, run_id)  # a blocked run keeps its "blocked" status
-        raise
-
-
-def _run(cfg: Settings, run_id: str, packs: Sequence[RulePack]) -> RunSummary:
-    log = get_run_logger()
-    timer = StageTimer()
-    for stage in STAGES:  # every stage shows, a skipped one as 0
-        timer.add(stage, 0.0)
-    plan, scan_seconds = scan_inputs(cfg.input_dir, cfg.warehouse, cfg.exclude)
-    timer.add("scan", scan_seconds)
-    log.info(
-        "%s files found: %s new or changed, %s unchanged",
-        plan.seen,
-        len(plan.to_read),
-        plan.unchanged,
-    )
-    if plan.to_read:
-        quality.import_gx_in_background()
-
-    # Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
-    # worker processes), a few ahead at most, and staged by this process one at a time in
-    # input order: the warehouse has one writer, and the order decides which copy is canonical.
-    pending: deque[PrefectFuture] = deque()
-    waits, cleaning = [], []  # (start, end) of each wait for a batch and of each task's work
-    total = -(-len(plan.to_read) // cfg.batch_size)
-    staged = articles = 0
-    with warehouse.connect(cfg.warehouse) as staging:
-        for files in batched(plan.to_read, cfg.batch_size):
-            pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
-            while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
-                waited = time.time()
-                batch, worked = pending.popleft().result()
-                waits.append((waited, time.time()))
-                cleaning.append(worked)
-                timer.add("read_clean", worked[1] - worked[0])
-                timer.add("stage", stage_batch(staging, batch, articles))
-                staged += 1
-                articles += batch.rows("articles")
-                log.info(
-                    "batch %d of %d: %d files, %d articles cleaned, %d rejected",
-                    staged,
-                    total,
-                    batch.rows("files"),
-                    batch.rows("articles"),
-                    batch.rows("quarantine"),
-                )
-        closing = time.perf_counter()
-    timer.add("stage", _since(closing))  # closing writes the last checkpoint
-
-    # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
-    # starting, is orchestration.
-    timer.add("read_clean_wait", covered_seconds(waits, cleaning))
-
-    report, audit_seconds = audit_and_validate(cfg.warehouse, run_id, cfg)
-    for stage, seconds in audit_seconds.items():
-        timer.add(stage, seconds)
-    timer.start("audit")  # counting the audit batch
-    with warehouse.connect(cfg.warehouse) as con:
-        counts = warehouse.run_counts(con)
-        timer.stop()
-        summary = RunSummary.from_counts(run_id, plan, counts, report, timer.seconds)
-        if not report.passed_critical:
-            warehouse.finish_run(con, run_id, "blocked", summary.as_row())
-    if not report.passed_critical:
-        message = "publishing blocked by critical expectations:\n" + "\n".join(
-            f"- {o.expectation} on {o.column}: {o.detail}" for o in report.critical_failures
-        )
-        log.error(message)
-        raise PublishBlocked(message)
-
-    summary.check_balance()
-    summary = publish(cfg.warehouse, run_id, summary)
-    create_table_artifact(
-        key="run-summary", table=summary.table_rows(), description=f"copydesk run {run_id}"
-    )
-    create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
-    log.info("published: %s; %s", summary.one_line(), summary.stage_line())
-    return summary

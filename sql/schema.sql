@@ -38,7 +38,8 @@ create table if not exists audit.runs (
     run_id varchar primary key,
     started_at timestamp not null,
     finished_at timestamp,
-    status varchar not null,        -- running, published, blocked (by a check), failed (an error)
+    status varchar not null,        -- running, published, blocked (by a check), failed (an
+                                    -- error), abandoned (its process died)
     input_dir varchar not null,
     files_seen integer,
     files_unchanged integer,
@@ -55,6 +56,8 @@ create table if not exists audit.runs (
 
 -- Columns added after the first release, so warehouses made before them still open.
 alter table audit.runs add column if not exists stage_seconds json;  -- {stage: wall seconds}
+alter table audit.runs add column if not exists pid integer;        -- the process that ran it
+alter table audit.runs add column if not exists error varchar;      -- why a failed run stopped
 -- The file's modification time as found (ns since the epoch): a later run skips a file of the
 -- same size and time without reading it. Null for files ingested before it was recorded.
 alter table raw.files add column if not exists mtime_ns bigint;

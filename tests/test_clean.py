@@ -19,8 +19,8 @@ from copydesk.clean import (
     split_glued_sentences,
     split_paragraphs,
 )
-from copydesk.dedup import WITHIN_ARTICLE_RULE
 from copydesk.records import QUARANTINE_REASONS, REASONS, RawArticle
+from copydesk.text_keys import WITHIN_ARTICLE_RULE
 
 HEADLINE = "Council Approves Two New Bus Lines"
 B1 = "The council met on Tuesday evening to debate the new budget for public transport in the city."

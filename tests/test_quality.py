@@ -100,11 +100,11 @@ def test_clean_frame_passes_everything(clean_report: ValidationReport) -> None:
     failed = [(o.expectation, o.column, o.detail) for o in clean_report.outcomes if not o.success]
     assert failed == []
     assert clean_report.passed_critical
-    assert clean_report.article_failures() == {}
+    assert clean_report.outcomes_by_article() == {}
 
 
 def test_bad_articles_fail_only_their_own_reason(mixed_report: ValidationReport) -> None:
-    failures = mixed_report.article_failures()
+    failures = mixed_report.outcomes_by_article()
     reasons = {aid: sorted(o.reason for o in outcomes) for aid, outcomes in failures.items()}
     assert reasons == {aid: [reason] for aid, (_, reason) in BAD_ARTICLES.items()}
     # Article-severity failures never block publishing the rest.
@@ -151,7 +151,7 @@ def test_empty_frame_passes() -> None:
     report = validate_frame(empty, SUITE)
     assert len(report.outcomes) == 10
     assert all(o.success for o in report.outcomes)
-    assert report.article_failures() == {}
+    assert report.outcomes_by_article() == {}
 
 
 def test_missing_column_is_a_critical_failure() -> None:

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from copydesk import warehouse
+from copydesk import runlog, warehouse
 from copydesk.batch import Plan
 from copydesk.quality import ValidationReport
 from copydesk.summary import (
     CRITICAL_PATH,
     STAGES,
     RunSummary,
-    StageTimer,
     covered_seconds,
     critical_path_seconds,
 )
@@ -42,20 +41,6 @@ SECONDS = {
 def summary(seconds: dict[str, float] | None = None) -> RunSummary:
     report = ValidationReport(suite="articles", outcomes=())
     return RunSummary.from_counts("r1", Plan((), unchanged=1), COUNTS, report, seconds)
-
-
-def test_stage_timer_sums_each_stage_over_its_intervals():
-    clock = iter([10.0, 11.5, 11.5, 12.0, 14.0])
-    timer = StageTimer(clock=lambda: next(clock))
-
-    timer.start("audit")  # 10.0
-    timer.start("validate")  # 11.5: audit took 1.5
-    timer.start("audit")  # 11.5: validate took 0
-    timer.stop()  # 12.0: audit again 0.5
-    timer.stop()  # nothing running: no change
-    timer.add("scan", 0.25)
-
-    assert timer.seconds == {"audit": 2.0, "validate": 0.0, "scan": 0.25}
 
 
 def test_critical_path_leaves_out_the_cleaning_that_overlaps_staging():
@@ -91,8 +76,8 @@ def test_a_summary_without_timings_has_no_stage_table():
 def test_finish_run_stores_stage_seconds_as_json(tmp_path: Path):
     ran = summary(SECONDS).with_stage_seconds(publish=0.5)
     with warehouse.connect(tmp_path / "w.duckdb") as con:
-        warehouse.start_run(con, "r1", Path("input"))
-        warehouse.finish_run(con, "r1", "published", ran.as_row())
+        runlog.start_run(con, "r1", Path("input"))
+        runlog.finish_run(con, "r1", "published", ran)
         stored, files_seen = con.execute(
             "select stage_seconds, files_seen from audit.runs where run_id = 'r1'"
         ).fetchone()
@@ -104,13 +89,13 @@ def test_finish_run_stores_stage_seconds_as_json(tmp_path: Path):
 def test_a_warehouse_made_before_stage_seconds_gets_the_column(tmp_path: Path):
     path = tmp_path / "old.duckdb"
     with warehouse.connect(path) as con:
-        warehouse.start_run(con, "old", Path("input"))
+        runlog.start_run(con, "old", Path("input"))
         con.execute("alter table audit.runs drop column stage_seconds")
 
     with warehouse.connect(path) as con:
         rows = con.execute("select run_id, stage_seconds from published.runs").fetchall()
-        warehouse.start_run(con, "new", Path("input"))
-        warehouse.finish_run(con, "new", "published", summary(SECONDS).as_row())
+        runlog.start_run(con, "new", Path("input"))
+        runlog.finish_run(con, "new", "published", summary(SECONDS))
         stored = con.execute("select stage_seconds from published.runs").fetchall()
 
     assert rows == []  # the old run is still running: not in published.runs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,16 +10,22 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from copydesk import warehouse
-from copydesk.batch import plan_files, prepare_batch
-from copydesk.clean import clean_batch
-from copydesk.clusters import NearDupPolicy
-from copydesk.dedup import text_hash
+from copydesk import audit, runlog, staging, warehouse
+from copydesk.batch import CleanedBatch, plan_files, prepare_batch
+from copydesk.batch_tables import BatchTables, batch_tables
 from copydesk.ingest import article_id, file_sha256, find_input_files
-from copydesk.records import InputFile, KnownFile, RawArticle
-from copydesk.warehouse import StagedBatch
+from copydesk.publish import publish_batch
+from copydesk.records import KnownFile
+from copydesk.scan import known_versions
+from tests.conftest import (
+    cleaned,
+    paragraph_hash,
+    publish_run,
+    raw_article,
+    run_settings,
+    summary_for,
+)
 
-NEAR = NearDupPolicy(jaccard=0.5, containment=0.8, canonical_order="earliest")
 HEADLINE = "Council Approves Two New Bus Lines"
 BUDGET = (
     "The city council voted on Tuesday night to approve a new budget for public transport, "
@@ -73,71 +78,21 @@ def body(*paragraphs: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def raw(aid: str, source_file: str, *lines: str, version: int = 1, item: int = 0) -> RawArticle:
-    """A plain-text article whose lines are its paragraphs."""
-    return RawArticle(
-        article_id=aid,
-        source_file=source_file,
-        item=item,
-        version=version,
-        format="text",
-        content="\n".join(lines),
-    )
-
-
-def staged(raws: Sequence[RawArticle], packs) -> StagedBatch:
-    """The raw articles cleaned, with one InputFile per source file, as prepare_batch makes it."""
-    cleaned = clean_batch(raws, packs)
-    files = {}
-    for r in raws:
-        data = r.content.encode()
-        files[r.source_file] = InputFile(
-            r.source_file, len(data), hashlib.sha256(data).hexdigest(), r.version
-        )
-    return StagedBatch(
-        files=list(files.values()),
-        documents=list(raws),
-        articles=cleaned.kept,
-        rejected=cleaned.rejected,
-    )
+raw = raw_article
+staged = cleaned
 
 
 def run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    batches: Sequence[StagedBatch],
+    batches: Sequence[CleanedBatch],
     cut: bool = False,
     failures: Mapping[str, tuple[str, str]] | None = None,
     publish: bool = True,
 ) -> dict:
-    """One run as the flow makes it, without validation; returns run_counts."""
-    warehouse.start_run(con, run_id, Path("input"))
-    seq = 0
-    for batch in batches:
-        warehouse.stage_batch(con, warehouse.batch_tables(batch), seq)
-        seq += len(batch.articles)
-    warehouse.build_audit(con, run_id, cut_repeated=cut, near=NEAR)
-    if failures:
-        warehouse.quarantine_articles(con, failures)
-        warehouse.build_audit(con, run_id, cut_repeated=cut, near=NEAR)
-    counts = warehouse.run_counts(con)
-    assert counts["articles_read"] == (
-        counts["published"] + counts["duplicates"] + counts["quarantined"]
-    )
-    if publish:
-        warehouse.publish(con, run_id)
-        warehouse.finish_run(
-            con,
-            run_id,
-            "published",
-            {
-                **counts,
-                "files_seen": counts["files_ingested"],
-                "files_unchanged": 0,
-                "failed_expectations": [],
-            },
-        )
-    return counts
+    """One run as the flow makes it, without validation; returns the audit batch's counts."""
+    cfg = run_settings(cross_article_paragraphs="cut" if cut else "keep")
+    return publish_run(con, run_id, batches, cfg, failures, publish)
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = None) -> list[tuple]:
@@ -173,7 +128,7 @@ def write(root: Path, rel: str, text: str) -> Path:
 
 def run_files(con: duckdb.DuckDBPyConnection, run_id: str, root: Path, packs) -> dict:
     """One run over the files of `root`, planned against what the warehouse knows."""
-    plan = plan_files(find_input_files(root), warehouse.known_versions(con))
+    plan = plan_files(find_input_files(root), known_versions(con))
     batch = prepare_batch(plan.to_read, packs, max_bytes=1_000_000)
     counts = run(con, run_id, [batch])
     return {**counts, "files_unchanged": plan.unchanged}
@@ -246,9 +201,9 @@ def test_first_run_publishes_articles_paragraphs_removals_and_quarantine(con, fi
     assert rows(
         con, "select * from published.paragraphs where article_id = ? order by position", [council]
     ) == [
-        (council, 1, BUDGET, text_hash(BUDGET), council, "r1"),
-        (council, 3, COST, text_hash(COST), council, "r1"),
-        (council, 5, RIDERSHIP, text_hash(RIDERSHIP), council, "r1"),
+        (council, 1, BUDGET, paragraph_hash(BUDGET), council, "r1"),
+        (council, 3, COST, paragraph_hash(COST), council, "r1"),
+        (council, 5, RIDERSHIP, paragraph_hash(RIDERSHIP), council, "r1"),
     ]
     assert rows(con, "select * from published.removals order by article_id, position") == [
         (council, 2, COMMENT, "comments", COMMENT_RULE, "r1"),
@@ -338,17 +293,17 @@ def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
 
 
 def test_a_batch_that_fails_to_stage_leaves_nothing_behind(con, packs):
-    tables = warehouse.batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY)], packs))
+    tables = batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY)], packs))
     assert list(tables.tables)[:3] == ["files", "documents", "articles"]
     broken = dict(tables.tables, paragraphs=pa.table({"position": ["not a number"]}))
-    warehouse.start_run(con, "r1", Path("input"))
+    runlog.start_run(con, "r1", Path("input"))
 
     with pytest.raises(duckdb.ConversionException):
-        warehouse.stage_batch(con, warehouse.BatchTables(broken), 0)
+        staging.stage_batch(con, "r1", BatchTables(broken), 0)
 
     for table in ("files", "documents", "articles", "paragraphs"):
         assert rows(con, f"select count(*) from staging.{table}") == [(0,)]
-    warehouse.stage_batch(con, tables, 0)  # the retry stages it once
+    staging.stage_batch(con, "r1", tables, 0)  # the retry stages it once
     assert rows(con, "select article_id from staging.articles") == [("school",)]
 
 
@@ -653,7 +608,7 @@ def test_quarantine_articles_moves_an_article_out_of_the_audit_batch(con, packs)
         "removals_by_reason": {"paywall": 1},
     }
 
-    warehouse.publish(con, "r1")
+    publish_batch(con, "r1", summary_for("r1", counts))
 
     assert sorted(duplicates(con)) == ["kept", "other"]
     assert rows(con, "select article_id, step, reason, run_id from published.quarantine") == [
@@ -670,7 +625,7 @@ def test_quarantine_articles_moves_an_article_out_of_the_audit_batch(con, packs)
 def test_quarantine_articles_with_no_failures_changes_nothing(con, packs):
     run(con, "r1", [staged([raw("kept", "a.txt", HARBOUR, FERRY)], packs)], publish=False)
 
-    warehouse.quarantine_articles(con, {})
+    audit.quarantine_articles(con, "r1", {}, run_settings())
 
     assert rows(con, "select article_id from audit.articles") == [("kept",)]
     assert rows(con, "select count(*) from staging.quarantine") == [(0,)]
@@ -765,14 +720,14 @@ def test_version_2_of_a_file_replaces_only_that_files_rows(con, tmp_path, packs)
     assert feed3 not in {r[2] for r in after["quarantine"]}
 
     sha2 = file_sha256(root / "feed.jsonl")
-    known = {path: (k.sha256, k.version) for path, k in warehouse.known_versions(con).items()}
+    known = {path: (k.sha256, k.version) for path, k in known_versions(con).items()}
     assert known == {
         "feed.jsonl": (sha2, 2),
         "other.txt": (file_sha256(root / "other.txt"), 1),
         "empty.txt": (file_sha256(root / "empty.txt"), 1),
     }
     stat = (root / "feed.jsonl").stat()  # what the next run compares without reading
-    feed = warehouse.known_versions(con)["feed.jsonl"]
+    feed = known_versions(con)["feed.jsonl"]
     assert (feed.size_bytes, feed.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
     assert rows(
         con, "select version, run_id from raw.files where source_file = 'feed.jsonl' order by 1"
@@ -783,7 +738,7 @@ def test_version_2_of_a_file_replaces_only_that_files_rows(con, tmp_path, packs)
 
 
 def test_known_versions_is_empty_for_a_new_warehouse(con):
-    assert warehouse.known_versions(con) == {}
+    assert known_versions(con) == {}
 
 
 def test_known_versions_takes_the_sha_of_the_highest_version(con):
@@ -796,7 +751,7 @@ def test_known_versions_takes_the_sha_of_the_highest_version(con):
     # A file ingested before modification times were recorded.
     con.execute("insert into raw.files values ('one.txt', 1, ?, 5, 'r', now(), null)", ["d" * 64])
 
-    assert warehouse.known_versions(con) == {
+    assert known_versions(con) == {
         "feed.jsonl": KnownFile("b" * 64, 3, 30, 300),
         "one.txt": KnownFile("d" * 64, 1, 5, None),
     }
@@ -822,7 +777,7 @@ def test_publish_failing_midway_leaves_published_tables_as_before(con, packs):
         [raw("a", "a.txt", SCHOOL, LIBRARY, version=2), raw("b", "b.txt", RIDERSHIP, PAYWALL)],
         packs,
     )
-    run(con, "r2", [batch], publish=False)
+    counts = run(con, "r2", [batch], publish=False)
     # A row already holding b's key makes the last insert of publish() fail.
     con.execute(
         "insert into raw.documents values ('b', 1, 'b.txt', 0, 'text', 'utf-8', 'x', "
@@ -830,7 +785,7 @@ def test_publish_failing_midway_leaves_published_tables_as_before(con, packs):
     )
 
     with pytest.raises(duckdb.ConstraintException, match="article_id: b, version: 1"):
-        warehouse.publish(con, "r2")
+        publish_batch(con, "r2", summary_for("r2", counts))
 
     assert published_state(con) == before
     assert rows(con, "select * from raw.files order by 1") == files_before
@@ -865,18 +820,9 @@ def test_finish_run_records_counts_maps_and_failed_expectations(con, packs):
         ],
         publish=False,
     )
-    warehouse.publish(con, "r1")
-    warehouse.finish_run(
-        con,
-        "r1",
-        "published",
-        {
-            **counts,
-            "files_seen": 4,
-            "files_unchanged": 1,
-            "failed_expectations": ["expect_column_values_to_be_between(word_count)"],
-        },
-    )
+    failed = ["expect_column_values_to_be_between(word_count)"]
+    summary = summary_for("r1", counts, files_seen=4, files_unchanged=1, failed_expectations=failed)
+    publish_batch(con, "r1", summary)
 
     row = con.execute(
         "select status, finished_at is not null, files_seen, files_unchanged, files_ingested, "
@@ -892,8 +838,10 @@ def test_finish_run_records_counts_maps_and_failed_expectations(con, packs):
 def test_published_runs_shows_only_published_runs(con, packs):
     run(con, "r1", [staged([raw("a", "a.txt", HARBOUR, FERRY)], packs)])
     counts = run(con, "r2", [staged([raw("b", "b.txt", SCHOOL, LIBRARY)], packs)], publish=False)
-    warehouse.finish_run(con, "r2", "blocked", {**counts, "failed_expectations": ["x(body)"]})
-    warehouse.start_run(con, "r3", Path("input"))
+    runlog.finish_run(
+        con, "r2", "blocked", summary_for("r2", counts, failed_expectations=["x(body)"])
+    )
+    runlog.start_run(con, "r3", Path("input"))
 
     assert rows(con, "select run_id, status from audit.runs order by 1") == [
         ("r1", "published"),
@@ -905,7 +853,7 @@ def test_published_runs_shows_only_published_runs(con, packs):
     assert rows(con, "select article_id from published.articles") == [("a",)]
     assert rows(
         con, "select failed_expectations, files_seen from audit.runs where run_id = 'r2'"
-    ) == [(["x(body)"], None)]
+    ) == [(["x(body)"], 0)]
 
 
 # --- connect

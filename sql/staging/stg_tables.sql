@@ -56,3 +56,7 @@ create or replace table staging.article_band_keys as select * from staging.artic
 
 create or replace table staging.paragraph_band_keys as
 select * from staging.paragraph_bands limit 0;
+
+-- The run that owns what staging holds: every stage checks it, so a second run can never
+-- build on, or publish, another run's batch.
+create or replace table staging.run (run_id varchar not null);

@@ -1,4 +1,5 @@
-"""Exact duplicates: normalized paragraph keys and hashes, and repeats within one article."""
+"""Text keys: normalized paragraph texts and their hashes (exact duplicates), and repeats
+within one article."""
 
 from __future__ import annotations
 
@@ -26,11 +27,6 @@ def normalize_for_hash(text: str) -> str:
 def key_hash(normalized: str) -> str:
     """A 64-bit hex digest of text already normalized by normalize_for_hash."""
     return xxhash.xxh3_64_hexdigest(normalized)
-
-
-def text_hash(text: str) -> str:
-    """A 64-bit hex digest of the normalized text; equal for paragraphs that differ only in form."""
-    return key_hash(normalize_for_hash(text))
 
 
 def body_hash(keys: Sequence[str]) -> str:

@@ -1,4 +1,4 @@
-"""Exact duplicates: normalized keys and hashes, and repeats within one article."""
+"""Text keys: normalized paragraph texts, their hashes, and repeats within one article."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from copydesk.dedup import body_hash, find_repeats, normalize_for_hash, text_hash
+from copydesk.text_keys import body_hash, find_repeats, normalize_for_hash
+from tests.conftest import paragraph_hash
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_normalize_for_hash(text, key):
     ],
 )
 def test_text_hash_equal_for_same_text_in_other_form(a, b):
-    assert text_hash(a) == text_hash(b)
+    assert paragraph_hash(a) == paragraph_hash(b)
 
 
 @pytest.mark.parametrize(
@@ -53,11 +54,11 @@ def test_text_hash_equal_for_same_text_in_other_form(a, b):
     ],
 )
 def test_text_hash_differs_for_different_text(a, b):
-    assert text_hash(a) != text_hash(b)
+    assert paragraph_hash(a) != paragraph_hash(b)
 
 
 def test_text_hash_is_16_hex_digits():
-    assert re.fullmatch(r"[0-9a-f]{16}", text_hash("The mayor said yes."))
+    assert re.fullmatch(r"[0-9a-f]{16}", paragraph_hash("The mayor said yes."))
 
 
 def test_body_hash_is_order_sensitive_and_form_insensitive():

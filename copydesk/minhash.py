@@ -10,7 +10,7 @@ from itertools import chain
 import numpy as np
 import xxhash
 
-from copydesk.dedup import words_for_hash
+from copydesk.text_keys import words_for_hash
 
 _CHUNK = 1 << 16  # shingles hashed at once: bounds the (chunk x permutations) matrix
 _SHIFT_32 = np.uint64(32)
@@ -113,24 +113,6 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
         keys ^= keys >> np.uint64(29)
     # Fold in the band number so equal values in different bands never collide.
     return keys ^ (np.arange(bands, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9))
-
-
-def lsh_threshold(bands: int, rows: int) -> float:
-    """The similarity at which a pair becomes a candidate with probability about one half."""
-    return (1 / bands) ** (1 / rows)
-
-
-def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
-    """Estimated Jaccard similarity of paired rows: the share of equal MinHash values."""
-    return (np.atleast_2d(sig_a) == np.atleast_2d(sig_b)).mean(axis=1)
-
-
-def estimate_containment(jaccard: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
-    """Estimated share of the smaller set inside the larger, from Jaccard and the set sizes."""
-    jaccard, size_a, size_b = (np.asarray(v, dtype=float) for v in (jaccard, size_a, size_b))
-    overlap = jaccard * (size_a + size_b) / (1 + jaccard)
-    smaller = np.minimum(size_a, size_b)
-    return np.divide(overlap, smaller, out=np.zeros_like(overlap), where=smaller > 0)
 
 
 def components(pairs: Iterable[tuple[int, int]], n: int) -> np.ndarray:

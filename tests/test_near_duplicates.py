@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,15 +10,11 @@ import numpy as np
 import pytest
 
 from copydesk import warehouse
-from copydesk.clean import clean_batch
-from copydesk.clusters import MIN_CONTAINED, NearDupPolicy
-from copydesk.dedup import text_hash
-from copydesk.neardup import MinHasher, overlap
-from copydesk.records import InputFile, RawArticle
-from copydesk.warehouse import StagedBatch
+from copydesk.minhash import MinHasher, overlap
+from copydesk.near_duplicates import MIN_CONTAINED
+from copydesk.records import RawArticle
+from tests.conftest import cleaned, paragraph_hash, publish_run, raw_article, run_settings
 
-NEAR = NearDupPolicy(jaccard=0.5, containment=0.8, canonical_order="earliest")
-LONGEST = NearDupPolicy(jaccard=0.5, containment=0.8, canonical_order="longest")
 SHINGLES = MinHasher(ngram=3)  # shingles do not depend on the permutations
 
 # A 158-word story in four paragraphs.
@@ -106,31 +101,7 @@ COMMENT = "Leave a comment"
 
 
 def raw(aid: str, source_file: str, *lines: str, version: int = 1) -> RawArticle:
-    """A plain-text article whose lines are its paragraphs."""
-    return RawArticle(
-        article_id=aid,
-        source_file=source_file,
-        item=0,
-        version=version,
-        format="text",
-        content="\n".join(lines),
-    )
-
-
-def staged(raws: Sequence[RawArticle], packs) -> StagedBatch:
-    """The raw articles cleaned, with one InputFile per source file."""
-    cleaned = clean_batch(raws, packs)
-    assert not cleaned.rejected, cleaned.rejected
-    files = [
-        InputFile(
-            r.source_file,
-            len(r.content.encode()),
-            hashlib.sha256(r.content.encode()).hexdigest(),
-            r.version,
-        )
-        for r in raws
-    ]
-    return StagedBatch(files, list(raws), cleaned.kept, [])
+    return raw_article(aid, source_file, *lines, version=version)
 
 
 def run(
@@ -138,36 +109,15 @@ def run(
     run_id: str,
     raws: Sequence[RawArticle],
     packs,
-    policy: NearDupPolicy = NEAR,
+    order: str = "earliest",
     hold: bool = False,
     failures: dict[str, tuple[str, str]] | None = None,
 ) -> dict:
-    """One published run as the flow makes it (no validation); returns run_counts."""
-    warehouse.start_run(con, run_id, Path("input"))
-    warehouse.stage_batch(con, warehouse.batch_tables(staged(raws, packs)), 0)
-    warehouse.build_audit(con, run_id, cut_repeated=False, near=policy)
-    if hold and warehouse.hold_near_duplicates(con):
-        warehouse.build_audit(con, run_id, cut_repeated=False, near=policy)
-    if failures:
-        warehouse.quarantine_articles(con, failures)
-        warehouse.build_audit(con, run_id, cut_repeated=False, near=policy)
-    counts = warehouse.run_counts(con)
-    assert counts["articles_read"] == (
-        counts["published"] + counts["duplicates"] + counts["quarantined"]
-    )
-    warehouse.publish(con, run_id)
-    warehouse.finish_run(
-        con,
-        run_id,
-        "published",
-        {
-            **counts,
-            "files_seen": counts["files_ingested"],
-            "files_unchanged": 0,
-            "failed_expectations": [],
-        },
-    )
-    return counts
+    """One published run as the flow makes it (no validation); returns the audit counts."""
+    batch = cleaned(raws, packs)
+    assert not batch.rejected, batch.rejected
+    cfg = run_settings(canonical_order=order, near_policy="hold" if hold else "publish")
+    return publish_run(con, run_id, [batch], cfg, failures)
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence | None = None) -> list[tuple]:
@@ -349,18 +299,18 @@ def test_edited_paragraph_in_one_run_joins_the_original_paragraphs_cluster(one_r
     con, _ = one_run
     got = paragraph_clusters(con)
 
-    assert got[text_hash(WATER)] == (text_hash(WATER), "canonical", 1.0, "r1")
-    assert got[text_hash(WATER_EDITED)] == (
-        text_hash(WATER),
+    assert got[paragraph_hash(WATER)] == (paragraph_hash(WATER), "canonical", 1.0, "r1")
+    assert got[paragraph_hash(WATER_EDITED)] == (
+        paragraph_hash(WATER),
         "near",
         pytest.approx(paragraph_jaccard(WATER, WATER_EDITED)),
         "r1",
     )
     for text in (ORCHESTRA, CYCLING, BAKERY, SHORT, *MUSEUM):
-        assert got[text_hash(text)] == (text_hash(text), "canonical", 1.0, "r1")
+        assert got[paragraph_hash(text)] == (paragraph_hash(text), "canonical", 1.0, "r1")
     # The edited bridge paragraphs join theirs; the upper-cased copy is the same text.
-    assert got[text_hash(BRIDGE_EDITED[1])][:2] == (text_hash(BRIDGE[1]), "near")
-    assert len(got) == len({text_hash(t) for t in (*BRIDGE, *BRIDGE_EDITED, *MUSEUM)}) + 6
+    assert got[paragraph_hash(BRIDGE_EDITED[1])][:2] == (paragraph_hash(BRIDGE[1]), "near")
+    assert len(got) == len({paragraph_hash(t) for t in (*BRIDGE, *BRIDGE_EDITED, *MUSEUM)}) + 6
     assert rows(
         con,
         "select kind, count(distinct paragraph_hash), count(*) "
@@ -377,7 +327,7 @@ def test_longest_policy_makes_the_full_story_canonical_though_the_teaser_came_fi
         "r1",
         [raw("teaser", "a.txt", *MUSEUM[:2]), raw("full", "b.txt", *MUSEUM)],
         packs,
-        policy=LONGEST,
+        order="longest",
     )
 
     assert clusters(con) == {
@@ -582,19 +532,19 @@ def test_edited_paragraph_in_a_later_run_joins_the_original_paragraphs_cluster(c
     got = paragraph_clusters(con)
     assert {h: got[h] for h in before} == before
     assert before == {
-        text_hash(WATER): (text_hash(WATER), "canonical", 1.0, "r1"),
-        text_hash(ORCHESTRA): (text_hash(ORCHESTRA), "canonical", 1.0, "r1"),
+        paragraph_hash(WATER): (paragraph_hash(WATER), "canonical", 1.0, "r1"),
+        paragraph_hash(ORCHESTRA): (paragraph_hash(ORCHESTRA), "canonical", 1.0, "r1"),
     }
     assert {h: r for h, r in got.items() if h not in before} == {
-        text_hash(WATER_EDITED): (
-            text_hash(WATER),
+        paragraph_hash(WATER_EDITED): (
+            paragraph_hash(WATER),
             "near",
             pytest.approx(paragraph_jaccard(WATER, WATER_EDITED)),
             "r2",
         ),
-        text_hash(CYCLING): (text_hash(CYCLING), "canonical", 1.0, "r2"),
-        text_hash(BAKERY): (text_hash(BAKERY), "canonical", 1.0, "r2"),
-        text_hash(MARATHON[0]): (text_hash(MARATHON[0]), "canonical", 1.0, "r2"),
+        paragraph_hash(CYCLING): (paragraph_hash(CYCLING), "canonical", 1.0, "r2"),
+        paragraph_hash(BAKERY): (paragraph_hash(BAKERY), "canonical", 1.0, "r2"),
+        paragraph_hash(MARATHON[0]): (paragraph_hash(MARATHON[0]), "canonical", 1.0, "r2"),
     }
     assert {aid: c[:2] for aid, c in clusters(con).items()} == {
         aid: (aid, "canonical") for aid in ("water", "cycling", "concert")

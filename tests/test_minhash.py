@@ -5,17 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copydesk.dedup import words_for_hash
-from copydesk.neardup import (
+from copydesk.minhash import (
     MinHasher,
     assign_clusters,
     band_keys,
     components,
-    estimate_containment,
-    estimate_jaccard,
     overlap,
     shingle_sets,
 )
+from copydesk.text_keys import words_for_hash
 
 TEXT = "The quick brown fox jumps over the lazy dog"
 LEAD = (
@@ -114,7 +112,7 @@ def test_empty_text_has_no_shingles_and_an_all_ones_signature(hasher, text):
     assert sigs.shape == (2, 128)
     assert (sigs[0] == 0xFFFFFFFF).all()
     # It matches nothing that has words: no shared value, no shared band key.
-    assert estimate_jaccard(sigs[0], sigs[1]).tolist() == [0.0]
+    assert not (sigs[0] == sigs[1]).any()
     keys = band_keys(sigs, 16, 8)
     assert not np.intersect1d(keys[0], keys[1]).size
 
@@ -192,7 +190,7 @@ def _pairs_with_controlled_overlap(seed: int, n: int = 100) -> list[tuple[str, s
 
 def _estimate_errors(hasher: MinHasher, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
     sigs, _ = hasher.signatures([t for pair in pairs for t in pair])
-    estimate = estimate_jaccard(sigs[0::2], sigs[1::2])
+    estimate = (sigs[0::2] == sigs[1::2]).mean(axis=1)  # the share of equal MinHash values
     exact = np.array([overlap(hasher.shingles(a), hasher.shingles(b))[0] for a, b in pairs])
     return estimate, exact
 
@@ -224,14 +222,6 @@ def test_jaccard_estimates_of_the_default_hasher():
     assert abs((estimate - exact).mean()) < 0.01
     # Identical texts estimate exactly 1.
     assert estimate[exact == 1.0].tolist() == [1.0] * int((exact == 1.0).sum())
-
-
-def test_estimate_jaccard_pairs_rows():
-    a = np.array([[1, 2, 3, 4], [5, 6, 7, 8]], dtype=np.uint32)
-    b = np.array([[1, 2, 0, 0], [5, 6, 7, 8]], dtype=np.uint32)
-
-    assert estimate_jaccard(a, b).tolist() == [0.5, 1.0]
-    assert estimate_jaccard(a[0], b[0]).tolist() == [0.5]
 
 
 # --- band keys
@@ -312,35 +302,6 @@ def test_overlap_is_exact_jaccard_and_containment(a, b, expected):
 
     assert overlap(sa, sb) == pytest.approx(expected)
     assert overlap(sb, sa) == pytest.approx(expected)
-
-
-# --- containment
-
-
-def test_estimate_containment_from_exact_jaccard_is_exact():
-    # |A| = 10, |B| = 40, 8 in common: Jaccard 8/42, containment 8/10.
-    assert estimate_containment(np.array([8 / 42]), 10, 40).tolist() == pytest.approx([0.8])
-    assert estimate_containment(np.array([8 / 42]), 40, 10).tolist() == pytest.approx([0.8])
-    assert estimate_containment(np.array([1.0, 0.0]), [5, 5], [5, 7]).tolist() == [1.0, 0.0]
-
-
-def test_estimate_containment_of_an_empty_set_is_zero():
-    assert estimate_containment(np.array([0.0]), 0, 12).tolist() == [0.0]
-
-
-def test_estimate_containment_of_a_teaser_in_its_full_story(hasher):
-    teaser, full = LEAD + " Read the full story.", LEAD + " " + REST
-    sets = [hasher.shingles(teaser), hasher.shingles(full)]
-    exact_jaccard, exact_containment = overlap(*sets)
-    sigs = hasher.signatures_of(sets)
-    jaccard = estimate_jaccard(sigs[0], sigs[1])
-
-    estimate = estimate_containment(jaccard, len(sets[0]), len(sets[1]))[0]
-
-    assert exact_jaccard < 0.5 < 0.8 < exact_containment  # a teaser, not a near copy
-    lead_words = len(LEAD.split())
-    assert exact_containment == (lead_words - 2) / (lead_words + 4 - 2)
-    assert estimate == pytest.approx(exact_containment, abs=0.15)
 
 
 def test_shingle_sets_give_whole_and_lead_shingles(hasher):

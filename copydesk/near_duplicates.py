@@ -16,8 +16,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from copydesk.dedup import words_for_hash
-from copydesk.neardup import MinHasher, assign_clusters, band_keys, overlap, shingle_sets
+from copydesk.minhash import MinHasher, assign_clusters, band_keys, overlap, shingle_sets
+from copydesk.text_keys import words_for_hash
+from copydesk.warehouse import read_sql
 
 log = logging.getLogger(__name__)
 
@@ -35,83 +36,35 @@ class NearDupPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """What is clustered: articles (by article_id) or distinct paragraph texts (by hash).
-
-    The SQL reads the ids to look up from a registered relation `wanted(id)`."""
+    """What is clustered: articles (by article_id) or distinct paragraph texts (by hash). Its
+    queries are sql/near_duplicates/<name>_*.sql and the {level}-templated files there; those
+    that look up ids read them from a registered relation `wanted(id)`."""
 
     name: str
     id_column: str
     bands: int
     rows: int
     lead_shingles: int  # 0: no lead signature, so no teaser search
-    new_sql: str  # the id of every new member
-    texts_sql: str  # (id, text) of wanted members, new or published
-    ranks_sql: str  # (id, first seen, position, size) of wanted new members
 
-    @property
-    def band_table(self) -> str:
-        return f"{self.name}_bands"
+    def sql(self, statement: str) -> str:
+        """The text of one of this level's statements, its table and column names filled."""
+        return read_sql(
+            f"near_duplicates/{statement}",
+            level=self.name,
+            id=self.id_column,
+            new_members=read_sql(f"near_duplicates/{self.name}_new_members"),
+        )
 
-    @property
-    def cluster_table(self) -> str:
-        return f"{self.name}_clusters"
+    def own_sql(self, query: str) -> str:
+        """The text of a query written for this level alone (new_members, texts, ranks)."""
+        return read_sql(f"near_duplicates/{self.name}_{query}")
 
 
 # Bands chosen with bench/neardup.py: 16 x 8 puts the 50% candidate point at Jaccard 0.71 for
 # whole articles (edited copies sit far above it; the lead finds teasers); paragraphs are
 # short and one changed word moves them more, so 32 x 4 (0.42) catches their edits.
-ARTICLES = Level(
-    "article",
-    "article_id",
-    bands=16,
-    rows=8,
-    lead_shingles=60,
-    new_sql="select distinct article_id from staging.paragraphs",
-    texts_sql="""
-        select article_id, string_agg(paragraph_text, chr(10) order by position)
-        from staging.paragraphs semi join wanted on article_id = wanted.id
-        group by 1
-        union all
-        select article_id, body from published.articles
-        semi join wanted on article_id = wanted.id
-        anti join staging.articles using (article_id)
-    """,
-    ranks_sql="""
-        select article_id, any_value(o.first_seen_rank), 0,
-               sum(len(string_split(p.paragraph_text, ' ')))
-        from staging.paragraphs p
-        join audit.int_article_order o using (article_id)
-        semi join wanted on article_id = wanted.id
-        group by 1
-    """,
-)
-PARAGRAPHS = Level(
-    "paragraph",
-    "paragraph_hash",
-    bands=32,
-    rows=4,
-    lead_shingles=0,
-    new_sql="""
-        select distinct paragraph_hash from staging.paragraphs
-        anti join published.paragraph_clusters using (paragraph_hash)
-    """,
-    texts_sql="""
-        select paragraph_hash, any_value(paragraph_text) from (
-            select paragraph_hash, paragraph_text from staging.paragraphs
-            union all
-            select paragraph_hash, paragraph_text from published.paragraphs
-        ) semi join wanted on paragraph_hash = wanted.id
-        group by 1
-    """,
-    ranks_sql="""
-        select paragraph_hash, min(o.first_seen_rank), min(p.position),
-               max(len(p.paragraph_text))
-        from staging.paragraphs p
-        join audit.int_article_order o using (article_id)
-        semi join wanted on paragraph_hash = wanted.id
-        group by 1
-    """,
-)
+ARTICLES = Level("article", "article_id", bands=16, rows=8, lead_shingles=60)
+PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=32, rows=4, lead_shingles=0)
 
 
 def cluster_new_members(
@@ -119,39 +72,16 @@ def cluster_new_members(
 ) -> list[tuple[str, str]]:
     """Cluster the level's new members with each other and the published ones, into
     audit.<level>_matches; returns the merges of existing clusters (kept, merged)."""
-    con.execute(f"delete from staging.{level.band_table}")  # the audit may be built again
-    _stage_bands(con, level)
-    con.execute(f"""
-        create or replace table audit.{level.name}_candidates as
-        with staged as (select * from staging.{level.band_table}),
-        indexed as (
-            select * from published.{level.band_table} anti join staged using ({level.id_column})
-        )
-        select distinct s.{level.id_column} as a, i.{level.id_column} as b
-        from staged s join indexed i using (kind, band, band_key)
-        union
-        select distinct s.{level.id_column}, t.{level.id_column}
-        from staged s join staged t using (kind, band, band_key)
-        where s.{level.id_column} < t.{level.id_column}
-    """)
+    con.execute(f"delete from staging.{level.name}_bands")  # the audit may be built again
+    con.execute(level.sql("stage_bands"))
+    con.execute(level.sql("candidates"))
     pairs, best = _verify(con, level, policy)
 
     members = sorted({m for pair in pairs for m in pair})
-    # Published members, but not those staged again now (a new version is a new member).
-    existing = dict(
-        _lookup(
-            con,
-            f"""
-        select {level.id_column}, cluster_id from published.{level.cluster_table}
-        semi join wanted on {level.id_column} = wanted.id
-        anti join staging.{level.band_table} using ({level.id_column})
-    """,
-            members,
-        )
-    )
+    existing = dict(_lookup(con, level.sql("existing_clusters"), members))
     new = [m for m in members if m not in existing]
     rank = _published_ranks(con, level, {*existing, *existing.values()})
-    for member, first_seen, position, size in _lookup(con, level.ranks_sql, new):
+    for member, first_seen, position, size in _lookup(con, level.own_sql("ranks"), new):
         seen = (first_seen, position)
         rank[member] = (1, -size, *seen) if policy.canonical_order == "longest" else (1, *seen)
     assignment = assign_clusters(new, existing, pairs, rank)
@@ -169,23 +99,12 @@ def cluster_new_members(
                 "similarity": 1.0 if canonical else float(jaccard),
             }
         )
-    matches = f"audit.{level.name}_matches"
-    con.execute(f"""
-        create or replace table {matches} (
-            {level.id_column} varchar, cluster_id varchar, relation varchar, similarity double
-        )
-    """)
+    con.execute(level.sql("create_matches"))
     if rows:
         con.register("clustered", pa.Table.from_pylist(rows))
-        con.execute(f"insert into {matches} select * from clustered")
+        con.execute(f"insert into audit.{level.name}_matches select * from clustered")
         con.unregister("clustered")
-    # Every other new member is a cluster of its own.
-    con.execute(f"""
-        insert into {matches}
-        select {level.id_column}, {level.id_column}, 'canonical', 1.0
-        from (select distinct {level.id_column} from staging.{level.band_table})
-        anti join {matches} using ({level.id_column})
-    """)
+    con.execute(level.sql("singletons"))
     log.info(
         "%s near duplicates: %s candidate pairs, %s verified, %s merges",
         level.name,
@@ -219,16 +138,6 @@ def band_key_table(
     return pa.concat_tables(tables)
 
 
-def _stage_bands(con: duckdb.DuckDBPyConnection, level: Level) -> None:
-    """Band keys of every new member, from those the batches brought, into
-    staging.<level>_bands (a paragraph text in several batches brought them more than once)."""
-    con.execute(f"""
-        insert into staging.{level.band_table}
-        select distinct k.* from staging.{level.name}_band_keys k
-        semi join ({level.new_sql}) new on k.{level.id_column} = new.{level.id_column}
-    """)
-
-
 def _verify(
     con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy
 ) -> tuple[list[tuple[str, str]], dict[str, tuple[float, str]]]:
@@ -239,7 +148,7 @@ def _verify(
     ).fetchall()
     for start in range(0, len(candidates), CHUNK):
         chunk = candidates[start : start + CHUNK]
-        found = _lookup(con, level.texts_sql, sorted({m for pair in chunk for m in pair}))
+        found = _lookup(con, level.own_sql("texts"), sorted({m for pair in chunk for m in pair}))
         sets, _ = shingle_sets(HASHER, [words_for_hash(text) for _, text in found], 0)
         shingles = dict(zip([m for m, _ in found], sets, strict=True))
         for a, b in chunk:
@@ -280,28 +189,16 @@ def _published_ranks(con, level: Level, members: set[str]) -> dict[str, tuple]:
 
     A canonical no longer published still sorts first among its cluster's members."""
     rank = {m: (0, float("-inf"), 0, m) for m in members}
-    rows = _lookup(
-        con,
-        f"""
-        select c.{level.id_column}, epoch(r.started_at), c.seen_order
-        from published.{level.cluster_table} c join audit.runs r using (run_id)
-        semi join wanted on c.{level.id_column} = wanted.id
-    """,
-        sorted(members),
-    )
+    rows = _lookup(con, level.sql("published_ranks"), sorted(members))
     rank.update((member, (0, started, seen, member)) for member, started, seen in rows)
     return rank
 
 
-def stage_clusters(con: duckdb.DuckDBPyConnection, policy: NearDupPolicy) -> None:
+def cluster_near_duplicates(con: duckdb.DuckDBPyConnection, policy: NearDupPolicy) -> None:
     """Cluster the staged articles and their new paragraph texts, into audit.article_matches
     (with duplicate_of), audit.paragraph_matches and audit.new_cluster_merges."""
     merges = [("article", *m) for m in cluster_new_members(con, ARTICLES, policy)]
-    con.execute("""
-        alter table audit.article_matches add column duplicate_of varchar;
-        update audit.article_matches
-        set duplicate_of = if(relation = 'canonical', null, cluster_id);
-    """)
+    con.execute(read_sql("near_duplicates/article_duplicate_of"))
     merges += [("paragraph", *m) for m in cluster_new_members(con, PARAGRAPHS, policy)]
     con.execute(
         "create or replace table audit.new_cluster_merges "

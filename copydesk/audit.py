@@ -1,0 +1,121 @@
+"""The audit step: the staged batch built as it would publish, into schema audit (near-duplicate
+clusters, then the intermediate and mart relations of sql/), its counts, and articles that
+failed a check moved out of it into quarantine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from copydesk.near_duplicates import NearDupPolicy, cluster_near_duplicates
+from copydesk.settings import Settings
+from copydesk.staging import check_owner
+from copydesk.warehouse import read_sql
+
+NEAR_DUPLICATES = "near duplicates"  # the one step of the build written in Python
+# The build, in order: each name is a file under sql/ materialized as audit.<its file name>.
+BUILD = (
+    "intermediate/int_article_order",
+    NEAR_DUPLICATES,
+    "intermediate/int_article_duplicates",
+    "intermediate/int_paragraph_first_seen",
+    "marts/paragraphs",
+    "marts/removals",
+    "marts/articles",
+)
+STAGED_BY_ARTICLE = ("paragraphs", "removals", "articles")  # rows a failed article leaves
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    """The audit batch's counts: every item read is published, a duplicate or quarantined."""
+
+    counts: dict[str, object] = field(default_factory=dict)
+    quarantined_now: int = 0  # articles this call moved to quarantine
+    seconds: float = 0.0
+
+
+def audit_batch(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings) -> AuditResult:
+    """Build the audit batch from staging; with near_policy "hold", near copies go to
+    quarantine and the batch is built again without them."""
+    start = time.perf_counter()
+    check_owner(con, run_id)
+    _build(con, run_id, cfg)
+    held = 0
+    if cfg.near_policy == "hold":
+        near = con.execute(read_sql("audit/near_copies")).fetchall()
+        failures = {
+            article_id: (
+                "duplicate_near",
+                f"{relation} copy in the cluster of {canonical} (closest member: Jaccard "
+                f"{similarity:.2f})",
+            )
+            for article_id, relation, canonical, similarity in near
+        }
+        held = _quarantine_and_rebuild(con, run_id, failures, cfg)
+    return AuditResult(_counts(con), held, time.perf_counter() - start)
+
+
+def quarantine_articles(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    failures: Mapping[str, tuple[str, str]],
+    cfg: Settings,
+) -> AuditResult:
+    """Move the articles that failed a check (id -> (reason, detail)) out of the batch into
+    quarantine, and build the batch again: without them, clusters, canonical copies and first
+    carriers of paragraphs may change."""
+    start = time.perf_counter()
+    check_owner(con, run_id)
+    moved = _quarantine_and_rebuild(con, run_id, failures, cfg)
+    return AuditResult(_counts(con), moved, time.perf_counter() - start)
+
+
+def _build(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings) -> None:
+    params = {"run_id": run_id, "cut": cfg.cross_article_paragraphs == "cut"}
+    policy = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
+    for name in BUILD:
+        if name == NEAR_DUPLICATES:
+            cluster_near_duplicates(con, policy)
+            continue
+        sql = read_sql(name)
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        con.execute(f"create or replace table audit.{name.rsplit('/', 1)[1]} as {sql}", used)
+
+
+def _quarantine_and_rebuild(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    failures: Mapping[str, tuple[str, str]],
+    cfg: Settings,
+) -> int:
+    if not failures:
+        return 0
+    failed = pa.table(
+        {
+            "article_id": list(failures),
+            "reason": [reason for reason, _ in failures.values()],
+            "detail": [detail for _, detail in failures.values()],
+        }
+    )
+    con.register("failed", failed)
+    try:
+        con.execute(read_sql("audit/quarantine_failed"))
+        for table in STAGED_BY_ARTICLE:
+            con.execute(read_sql("audit/drop_failed", table=table))
+    finally:
+        con.unregister("failed")
+    _build(con, run_id, cfg)
+    return len(failures)
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    relation = con.sql(read_sql("audit/run_counts"))
+    counts: dict[str, object] = dict(zip(relation.columns, relation.fetchone(), strict=True))
+    for name in ("quarantine_by_reason", "removals_by_reason"):
+        counts[name] = dict(con.execute(read_sql(f"audit/{name}")).fetchall())
+    return counts

@@ -1,0 +1,143 @@
+"""The read-and-clean stage: a batch of files read, cleaned and shaped as Arrow tables named
+like the staging tables, with hashes and near-duplicate band keys computed. It runs where the
+batch is cleaned (a worker process), so the warehouse's single writer only appends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+import pyarrow as pa
+
+from copydesk.batch import CleanedBatch, PlannedFile, prepare_batch
+from copydesk.boilerplate import RulePack
+from copydesk.near_duplicates import ARTICLES, PARAGRAPHS, band_key_table
+from copydesk.text_keys import body_hash, key_hash, normalize_for_hash
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTables:
+    """A cleaned batch as Arrow tables named and shaped like the staging tables, hashes and
+    near-duplicate band keys included. Built where the batch was cleaned (a worker process),
+    so the warehouse's single writer only appends them; empty tables are left out."""
+
+    tables: dict[str, pa.Table]
+    started: float = 0.0  # epoch seconds when the work on the batch began and ended, comparable
+    finished: float = 0.0  # with the flow's clock when the worker runs on the same machine
+
+    def rows(self, table: str) -> int:
+        return self.tables[table].num_rows if table in self.tables else 0
+
+
+def batch_tables(batch: CleanedBatch) -> BatchTables:
+    """The batch's staging rows; an article's seq counts from 0 within the batch."""
+    versions = {f.source_file: f.version for f in batch.files}
+    articles, paragraphs, removals = [], [], []
+    article_words, paragraph_words = [], {}
+    for seq, a in enumerate(batch.articles):
+        keys = [normalize_for_hash(text) for text in a.paragraphs]  # hashed and shingled
+        article_id = a.raw.article_id
+        articles.append(
+            {
+                "article_id": article_id,
+                "source_file": a.raw.source_file,
+                "item": a.raw.item,
+                "version": a.raw.version,
+                "seq": seq,
+                "source": a.source,
+                "url": a.url,
+                "title": a.title,
+                "authors": a.authors,
+                "published_at": a.published_at,
+                "language": a.language,
+                "captions": list(a.captions),
+                "truncated": a.truncated,
+                "body_hash": body_hash(keys),
+            }
+        )
+        words = [key.split() for key in keys]
+        article_words.append(list(chain.from_iterable(words)))
+        paired = zip(a.positions, a.paragraphs, keys, words, strict=True)
+        for position, text, key, key_words in paired:
+            paragraph_hash = key_hash(key)
+            paragraph_words.setdefault(paragraph_hash, key_words)
+            paragraphs.append(
+                {
+                    "article_id": article_id,
+                    "position": position,
+                    "paragraph_text": text,
+                    "paragraph_hash": paragraph_hash,
+                }
+            )
+        removals.extend(
+            {
+                "article_id": article_id,
+                "position": r.position,
+                "removed_text": r.text,
+                "reason": r.reason,
+                "rule_id": r.rule_id,
+            }
+            for r in a.removals
+        )
+    rows = {
+        "files": [
+            {
+                "source_file": f.source_file,
+                "version": f.version,
+                "sha256": f.sha256,
+                "size_bytes": f.size_bytes,
+                "mtime_ns": f.mtime_ns,
+            }
+            for f in batch.files
+        ],
+        "documents": [
+            {
+                "article_id": d.article_id,
+                "version": d.version,
+                "source_file": d.source_file,
+                "item": d.item,
+                "format": d.format,
+                "encoding": d.encoding,
+                "content": d.content,
+                "url": d.url,
+                "source": d.source,
+                "title": d.title,
+                "published": d.published,
+            }
+            for d in batch.documents
+        ],
+        "articles": articles,
+        "paragraphs": paragraphs,
+        "removals": removals,
+        "quarantine": [
+            {
+                "source_file": r.source_file,
+                "item": r.item,
+                "article_id": r.article_id,
+                "version": versions[r.source_file],
+                "step": r.step,
+                "reason": r.reason,
+                "detail": r.detail,
+                "original_text": r.original_text,
+            }
+            for r in batch.rejected
+        ],
+    }
+    tables = {name: pa.Table.from_pylist(r) for name, r in rows.items() if r}
+    ids = [a["article_id"] for a in articles]
+    tables["article_band_keys"] = band_key_table(ARTICLES, ids, article_words)
+    tables["paragraph_band_keys"] = band_key_table(
+        PARAGRAPHS, list(paragraph_words), list(paragraph_words.values())
+    )
+    return BatchTables({name: t for name, t in tables.items() if t.num_rows})
+
+
+def read_and_clean(
+    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
+) -> BatchTables:
+    """The staging tables of one batch of files, and when the work on it began and ended."""
+    started = time.time()
+    tables = batch_tables(prepare_batch(files, packs, max_bytes))
+    return BatchTables(tables.tables, started, time.time())

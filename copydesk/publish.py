@@ -1,0 +1,72 @@
+"""The publish step: the audit batch swapped into the published tables and the run recorded
+as published, in one transaction, so published rows always belong to a recorded run."""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+
+from copydesk import runlog
+from copydesk.staging import check_owner
+from copydesk.summary import RunSummary
+from copydesk.warehouse import read_sql
+
+# What publishing does, in order: sql/publish/<name>.sql, each run once, or once per table
+# for the deletes. The cluster merges run between the clusters and the paragraphs.
+REPLACED_BY_ARTICLE = ("paragraphs", "removals", "articles", "article_bands", "article_clusters")
+MERGES = "merges"
+STEPS = (
+    "replaced",
+    "delete_replaced",
+    "delete_quarantine",
+    "articles",
+    "article_bands",
+    "article_clusters",
+    "paragraph_bands",
+    "paragraph_clusters",
+    MERGES,
+    "paragraphs",
+    "removals",
+    "quarantine",
+    "files",
+    "documents",
+)
+
+
+def publish_batch(con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSummary) -> RunSummary:
+    """Replace the published rows of every file this run ingested with the audit batch and
+    record the run as published, all at once; returns the summary with the publish seconds."""
+    start = time.perf_counter()
+    check_owner(con, run_id)
+    con.execute("begin transaction")
+    try:
+        for step in STEPS:
+            if step == MERGES:
+                _merge_clusters(con, run_id)
+            elif step == "delete_replaced":
+                for table in REPLACED_BY_ARTICLE:
+                    con.execute(read_sql("publish/delete_replaced", table=table))
+            else:
+                sql = read_sql(f"publish/{step}")
+                con.execute(sql, {"run_id": run_id} if "$run_id" in sql else None)
+        summary = summary.with_stage_seconds(publish=time.perf_counter() - start)
+        runlog.finish_run(con, run_id, "published", summary)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return summary
+
+
+def _merge_clusters(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Fold each merged cluster into the kept one, in the order the merges happened."""
+    merges = con.execute("select * from audit.new_cluster_merges").fetchall()
+    for level, kept, merged in merges:
+        params = {"kept": kept, "merged": merged}
+        if level == "article":
+            con.execute(read_sql("publish/merge_article_copies"), params)
+        con.execute(read_sql("publish/merge_clusters", level=level), params)
+        con.execute(
+            "insert into audit.cluster_merges values (?, ?, ?, ?)", [run_id, level, kept, merged]
+        )

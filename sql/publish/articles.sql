@@ -1,0 +1,2 @@
+insert into published.articles
+select * from audit.articles

@@ -1,0 +1,3 @@
+insert into raw.documents
+select *, $run_id
+from staging.documents

@@ -1,0 +1,3 @@
+insert into published.quarantine
+select *, $run_id
+from staging.quarantine

@@ -1,0 +1,3 @@
+insert into published.removals
+select *, $run_id
+from audit.removals
