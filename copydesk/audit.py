@@ -115,7 +115,7 @@ def _quarantine_and_rebuild(
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     relation = con.sql(read_sql("audit/run_counts"))
-    counts: dict[str, object] = dict(zip(relation.columns, relation.fetchone(), strict=True))
+    counts: dict[str, object] = dict(zip(relation.columns, relation.fetchall()[0], strict=True))
     for name in ("quarantine_by_reason", "removals_by_reason"):
         counts[name] = dict(con.execute(read_sql(f"audit/{name}")).fetchall())
     return counts

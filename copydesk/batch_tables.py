@@ -34,8 +34,11 @@ class BatchTables:
 def batch_tables(batch: CleanedBatch) -> BatchTables:
     """The batch's staging rows; an article's seq counts from 0 within the batch."""
     versions = {f.source_file: f.version for f in batch.files}
-    articles, paragraphs, removals = [], [], []
-    article_words, paragraph_words = [], {}
+    articles: list[dict] = []
+    paragraphs: list[dict] = []
+    removals: list[dict] = []
+    article_words: list[list[str]] = []
+    paragraph_words: dict[str, list[str]] = {}
     for seq, a in enumerate(batch.articles):
         keys = [normalize_for_hash(text) for text in a.paragraphs]  # hashed and shingled
         article_id = a.raw.article_id
@@ -126,7 +129,7 @@ def batch_tables(batch: CleanedBatch) -> BatchTables:
         ],
     }
     tables = {name: pa.Table.from_pylist(r) for name, r in rows.items() if r}
-    ids = [a["article_id"] for a in articles]
+    ids = [a.raw.article_id for a in batch.articles]
     tables["article_band_keys"] = band_key_table(ARTICLES, ids, article_words)
     tables["paragraph_band_keys"] = band_key_table(
         PARAGRAPHS, list(paragraph_words), list(paragraph_words.values())

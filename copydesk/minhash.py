@@ -197,17 +197,20 @@ def assign_clusters(
     whose canonical ranks first and records the others as merged into it; a component of
     new members only becomes a cluster named after its first-ranked member."""
     pairs = list(pairs)
-    nodes = sorted(set(new) | {m for pair in pairs for m in pair} | set(existing), key=rank.get)
+    nodes = sorted(
+        set(new) | {m for pair in pairs for m in pair} | set(existing), key=rank.__getitem__
+    )
     index = {m: i for i, m in enumerate(nodes)}
     roots = components(((index[a], index[b]) for a, b in pairs), len(nodes))
     by_root: dict[int, list[str]] = {}
     for member, root in zip(nodes, roots, strict=True):
         by_root.setdefault(int(root), []).append(member)
-    cluster_of, merges = {}, []
+    cluster_of: dict[str, str] = {}
+    merges: list[tuple[str, str]] = []
     new_set = set(new)
     for members in by_root.values():
-        clusters = sorted({existing[m] for m in members if m in existing}, key=rank.get)
-        cluster = clusters[0] if clusters else min(members, key=rank.get)
+        clusters = sorted({existing[m] for m in members if m in existing}, key=rank.__getitem__)
+        cluster = clusters[0] if clusters else min(members, key=rank.__getitem__)
         merges.extend((cluster, other) for other in clusters[1:])
         cluster_of.update((m, cluster) for m in members if m in new_set)
     return Assignment(cluster_of, merges)

@@ -108,7 +108,7 @@ def cluster_new_members(
     log.info(
         "%s near duplicates: %s candidate pairs, %s verified, %s merges",
         level.name,
-        con.execute(f"select count(*) from audit.{level.name}_candidates").fetchone()[0],
+        con.sql(f"select count(*) from audit.{level.name}_candidates").fetchall()[0][0],
         len(pairs),
         len(assignment.merges),
     )
@@ -142,7 +142,8 @@ def _verify(
     con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy
 ) -> tuple[list[tuple[str, str]], dict[str, tuple[float, str]]]:
     """Candidate pairs that hold up on exact shingle sets, and each member's best match."""
-    pairs, best = [], {}
+    pairs: list[tuple[str, str]] = []
+    best: dict[str, tuple[float, str]] = {}
     candidates = con.execute(
         f"select a, b from audit.{level.name}_candidates order by a, b"
     ).fetchall()

@@ -34,19 +34,20 @@ class PublishBlocked(RuntimeError):
 
 # Retries on the one step that writes batch by batch; the rest either read local files or
 # rebuild from staging, where a retry would meet the same error.
-scan_inputs = task(scan.scan_inputs, cache_policy=NO_CACHE)
-read_and_clean = task(batch_tables.read_and_clean, cache_policy=NO_CACHE)
-stage_batch = task(
-    staging.stage_batch, retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE
+scan_inputs = task(cache_policy=NO_CACHE)(scan.scan_inputs)
+read_and_clean = task(cache_policy=NO_CACHE)(batch_tables.read_and_clean)
+stage_batch = task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)(
+    staging.stage_batch
 )
-audit_batch = task(audit.audit_batch, cache_policy=NO_CACHE)
-validate_batch = task(quality.validate_batch, cache_policy=NO_CACHE)
-quarantine_articles = task(audit.quarantine_articles, cache_policy=NO_CACHE)
-publish_batch = task(publish.publish_batch, cache_policy=NO_CACHE)
+audit_batch = task(cache_policy=NO_CACHE)(audit.audit_batch)
+validate_batch = task(cache_policy=NO_CACHE)(quality.validate_batch)
+quarantine_articles = task(cache_policy=NO_CACHE)(audit.quarantine_articles)
+publish_batch = task(cache_policy=NO_CACHE)(publish.publish_batch)
 
 
-# By default one batch cleans in a thread while the flow stages the one before.
-@flow(name="publish-articles", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+# By default one batch cleans in a thread while the flow stages the one before. (Prefect's
+# generic task runner types do not admit its own runners: hence the type: ignores.)
+@flow(name="publish-articles", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
 def publish_articles(
     input_dir: Path | None = None,
     warehouse_path: Path | None = None,
@@ -57,9 +58,9 @@ def publish_articles(
 
     `workers` sets how many batches are cleaned ahead; the task runner (see with_workers)
     decides where they run."""
-    overrides = {"input_dir": input_dir, "warehouse": warehouse_path}
+    overrides: dict[str, object] = {"input_dir": input_dir, "warehouse": warehouse_path}
     overrides |= {"batch_size": batch_size, "workers": workers}
-    cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    cfg = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     run_id = str(flow_run.id)
     packs = load_rule_packs(cfg.rules_dirs)
     with warehouse.hold(cfg.warehouse, cfg.lock_wait_seconds) as con:
@@ -143,11 +144,12 @@ def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:
     """The flow on a task runner for `workers` processes: a local Dask cluster when more than
     one, the Dask scheduler at `dask_address` when given, else threads in this process."""
     if dask_address:
-        return publish_articles.with_options(task_runner=DaskTaskRunner(address=dask_address))
+        runner = DaskTaskRunner(address=dask_address)
+        return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
     if workers > 1:
         cluster = {"n_workers": workers, "threads_per_worker": 1, "dashboard_address": None}
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
-        return publish_articles.with_options(task_runner=runner)
+        return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
     return publish_articles
 
 

@@ -1,0 +1,117 @@
+"""The run log and the one run a warehouse admits: the lock, staging's owner, abandoned runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from copydesk import runlog, staging, warehouse
+from copydesk.batch_tables import batch_tables
+from copydesk.publish import publish_batch
+from copydesk.staging import StagingTaken
+from copydesk.warehouse import WarehouseBusy
+from tests.conftest import cleaned, publish_run, raw_article, summary_for
+
+STORY = (
+    "The county library will open a second reading room on the ground floor next month, "
+    "with forty new seats, a quiet corner for students and longer hours on Saturdays."
+)
+
+
+COUNTS = dict.fromkeys(
+    ("files_ingested", "articles_read", "published", "duplicates", "quarantined", "removed_spans"),
+    1,
+)
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def hold_in_another_process(path: Path, seconds: float) -> subprocess.Popen:
+    """A process that opens the warehouse for writing and keeps it `seconds`, as a run does."""
+    script = (
+        "import sys, time, duckdb\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "print('holding', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_second_process_is_refused_with_the_pid_that_holds_the_warehouse(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    with warehouse.connect(path):
+        pass
+    holder = hold_in_another_process(path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WarehouseBusy, match=rf"in use by process {holder.pid}\b"):
+            with warehouse.hold(path, wait_seconds=1.0):
+                pass
+        assert time.monotonic() - started >= 1.0  # it waited before giving up
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_run_waits_for_the_warehouse_to_be_let_go(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    with warehouse.connect(path):
+        pass
+    holder = hold_in_another_process(path, 1.0)
+    try:
+        with warehouse.hold(path, wait_seconds=30) as con:
+            assert holder.poll() is not None  # it got the file only once the holder was gone
+            assert rows(con, "select count(*) from audit.runs") == [(0,)]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_staging_belongs_to_the_run_that_cleared_it(tmp_path: Path, packs):
+    batch = batch_tables(cleaned([raw_article("a", "a.txt", STORY)], packs))
+    with warehouse.hold(tmp_path / "w.duckdb") as con:
+        runlog.start_run(con, "first", Path("input"))
+        staging.stage_batch(con, "first", batch, 0)
+        runlog.start_run(con, "second", Path("input"))  # as a second run's start would
+
+        with pytest.raises(StagingTaken, match="staging belongs to run second, not first"):
+            staging.stage_batch(con, "first", batch, 1)
+        with pytest.raises(StagingTaken):
+            publish_batch(con, "first", summary_for("first", COUNTS))
+        assert rows(con, "select count(*) from published.articles") == [(0,)]
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_abandoned(tmp_path: Path, packs):
+    with warehouse.hold(tmp_path / "w.duckdb") as con:
+        runlog.start_run(con, "killed", Path("input"))  # its process never finishes it
+
+        abandoned = runlog.start_run(con, "next", Path("input"))
+        runlog.mark_failed(con, "next", "OSError: disk full")
+
+        assert abandoned == ["killed"]
+        assert rows(
+            con, "select run_id, status, finished_at is not null, error from audit.runs order by 1"
+        ) == [("killed", "abandoned", True, None), ("next", "failed", True, "OSError: disk full")]
+
+
+def test_publishing_records_the_run_as_published(tmp_path: Path, packs):
+    # No separate call records the run: publish_batch does, in its transaction (a publish that
+    # fails leaves the run "running": see test_publish_failing_midway_... in test_warehouse).
+    with warehouse.hold(tmp_path / "w.duckdb") as con:
+        publish_run(con, "r1", [cleaned([raw_article("a", "a.txt", STORY)], packs)])
+
+        assert rows(con, "select run_id, published, status from published.runs") == [
+            ("r1", 1, "published")
+        ]
+        assert rows(con, "select distinct run_id from published.articles") == [("r1",)]
