@@ -14,6 +14,7 @@ import pyarrow as pa
 from copydesk.batch import CleanedBatch, PlannedFile, prepare_batch
 from copydesk.boilerplate import RulePack
 from copydesk.near_duplicates import ARTICLES, PARAGRAPHS, band_key_table
+from copydesk.records import CleanArticle
 from copydesk.text_keys import body_hash, key_hash, normalize_for_hash
 
 
@@ -33,13 +34,28 @@ class BatchTables:
 
 def batch_tables(batch: CleanedBatch) -> BatchTables:
     """The batch's staging rows; an article's seq counts from 0 within the batch."""
-    versions = {f.source_file: f.version for f in batch.files}
+    rows, article_words, paragraph_words = _article_rows(batch.articles)
+    rows |= _input_rows(batch)
+    tables = {name: pa.Table.from_pylist(r) for name, r in rows.items() if r}
+    ids = [a.raw.article_id for a in batch.articles]
+    tables["article_band_keys"] = band_key_table(ARTICLES, ids, article_words)
+    tables["paragraph_band_keys"] = band_key_table(
+        PARAGRAPHS, list(paragraph_words), list(paragraph_words.values())
+    )
+    return BatchTables({name: t for name, t in tables.items() if t.num_rows})
+
+
+def _article_rows(
+    cleaned: Sequence[CleanArticle],
+) -> tuple[dict[str, list[dict]], list[list[str]], dict[str, list[str]]]:
+    """Rows of articles, paragraphs and removals, with the words each article and each
+    distinct paragraph text is shingled from: every text is normalized once."""
     articles: list[dict] = []
     paragraphs: list[dict] = []
     removals: list[dict] = []
     article_words: list[list[str]] = []
     paragraph_words: dict[str, list[str]] = {}
-    for seq, a in enumerate(batch.articles):
+    for seq, a in enumerate(cleaned):
         keys = [normalize_for_hash(text) for text in a.paragraphs]  # hashed and shingled
         article_id = a.raw.article_id
         articles.append(
@@ -84,7 +100,14 @@ def batch_tables(batch: CleanedBatch) -> BatchTables:
             }
             for r in a.removals
         )
-    rows = {
+    rows = {"articles": articles, "paragraphs": paragraphs, "removals": removals}
+    return rows, article_words, paragraph_words
+
+
+def _input_rows(batch: CleanedBatch) -> dict[str, list[dict]]:
+    """Rows of the files read, the documents read from them, and what went to quarantine."""
+    versions = {f.source_file: f.version for f in batch.files}
+    return {
         "files": [
             {
                 "source_file": f.source_file,
@@ -111,9 +134,6 @@ def batch_tables(batch: CleanedBatch) -> BatchTables:
             }
             for d in batch.documents
         ],
-        "articles": articles,
-        "paragraphs": paragraphs,
-        "removals": removals,
         "quarantine": [
             {
                 "source_file": r.source_file,
@@ -128,13 +148,6 @@ def batch_tables(batch: CleanedBatch) -> BatchTables:
             for r in batch.rejected
         ],
     }
-    tables = {name: pa.Table.from_pylist(r) for name, r in rows.items() if r}
-    ids = [a.raw.article_id for a in batch.articles]
-    tables["article_band_keys"] = band_key_table(ARTICLES, ids, article_words)
-    tables["paragraph_band_keys"] = band_key_table(
-        PARAGRAPHS, list(paragraph_words), list(paragraph_words.values())
-    )
-    return BatchTables({name: t for name, t in tables.items() if t.num_rows})
 
 
 def read_and_clean(

@@ -22,7 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
 from copydesk import audit, batch_tables, publish, quality, runlog, scan, staging, warehouse
-from copydesk.batch import batched
+from copydesk.batch import Plan, batched
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.settings import Settings
 from copydesk.summary import STAGES, RunSummary, covered_seconds
@@ -87,32 +87,7 @@ def _run(
     if plan.to_read:
         quality.import_gx_in_background()
 
-    # Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
-    # worker processes), a few ahead at most, and staged by this process one at a time in
-    # input order: the warehouse has one writer, and the order decides which copy is canonical.
-    pending: deque[PrefectFuture] = deque()
-    waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
-    total = -(-len(plan.to_read) // cfg.batch_size)
-    staged = articles = 0
-    for files in batched(plan.to_read, cfg.batch_size):
-        pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
-        while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
-            waited = time.time()
-            tables = pending.popleft().result()
-            waits.append((waited, time.time()))
-            cleaning.append((tables.started, tables.finished))
-            seconds["read_clean"] += tables.finished - tables.started
-            result = stage_batch(con, run_id, tables, articles)
-            seconds["stage"] += result.seconds
-            staged, articles = staged + 1, articles + result.articles
-            log.info(
-                "batch %d of %d: %d files, %d articles cleaned, %d rejected",
-                *(staged, total, result.files, result.articles, result.rejected),
-            )
-    # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
-    # starting, is orchestration.
-    seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
-
+    _clean_and_stage(con, cfg, run_id, plan, packs, seconds)
     audited = audit_batch(con, run_id, cfg)
     seconds["audit"] = audited.seconds
     report = validate_batch(con, run_id, cfg.expectations_dir / "articles.json", cfg.quality_dir)
@@ -138,6 +113,42 @@ def _run(
     create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
     log.info("published: %s; %s", summary.one_line(), summary.stage_line())
     return summary
+
+
+def _clean_and_stage(
+    con: duckdb.DuckDBPyConnection,
+    cfg: Settings,
+    run_id: str,
+    plan: Plan,
+    packs: Sequence[RulePack],
+    seconds: dict[str, float],
+) -> None:
+    """Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
+    worker processes), a few ahead at most, and staged by this process one at a time in input
+    order: the warehouse has one writer, and the order decides which copy is canonical."""
+    log = get_run_logger()
+    pending: deque[PrefectFuture] = deque()
+    waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
+    total = -(-len(plan.to_read) // cfg.batch_size)
+    staged = articles = 0
+    for files in batched(plan.to_read, cfg.batch_size):
+        pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
+        while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
+            waited = time.time()
+            tables = pending.popleft().result()
+            waits.append((waited, time.time()))
+            cleaning.append((tables.started, tables.finished))
+            seconds["read_clean"] += tables.finished - tables.started
+            result = stage_batch(con, run_id, tables, articles)
+            seconds["stage"] += result.seconds
+            staged, articles = staged + 1, articles + result.articles
+            log.info(
+                "batch %d of %d: %d files, %d articles cleaned, %d rejected",
+                *(staged, total, result.files, result.articles, result.rejected),
+            )
+    # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
+    # starting, is orchestration.
+    seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
 
 
 def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:

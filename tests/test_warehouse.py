@@ -294,7 +294,7 @@ def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
 
 def test_a_batch_that_fails_to_stage_leaves_nothing_behind(con, packs):
     tables = batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY)], packs))
-    assert list(tables.tables)[:3] == ["files", "documents", "articles"]
+    assert list(tables.tables).index("paragraphs") > 0  # other tables are staged before it
     broken = dict(tables.tables, paragraphs=pa.table({"position": ["not a number"]}))
     runlog.start_run(con, "r1", Path("input"))
 
