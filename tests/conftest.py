@@ -15,11 +15,11 @@ import pytest
 from copydesk import runlog, warehouse
 from copydesk.audit import audit_batch, quarantine_articles
 from copydesk.batch import CleanedBatch, Plan, batched
-from copydesk.batch_tables import batch_tables, read_and_clean
+from copydesk.batch_tables import BatchTables, batch_tables, read_and_clean
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.clean import clean_batch
 from copydesk.publish import publish_batch
-from copydesk.quality import ValidationReport
+from copydesk.quality import ValidationReport, validate_batch
 from copydesk.records import InputFile, RawArticle
 from copydesk.scan import scan_inputs
 from copydesk.settings import Settings
@@ -95,19 +95,25 @@ def run_settings(**overrides) -> Settings:
 def publish_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    batches: Sequence[CleanedBatch],
+    batches: Sequence[CleanedBatch | BatchTables],
     cfg: Settings | None = None,
     failures: Mapping[str, tuple[str, str]] | None = None,
     publish: bool = True,
+    validate: bool = False,
 ) -> dict:
-    """One run as the flow makes it (no validation: `failures` stand for its verdicts);
-    returns the audit batch's counts, which must balance."""
+    """One run as the flow makes it, without Prefect; the articles that fail a check are
+    `failures`, or with `validate` those the real GX suite fails. Returns the audit batch's
+    counts, which must balance."""
     cfg = cfg or run_settings()
     runlog.start_run(con, run_id, Path("input"))
     seq = 0
     for batch in batches:
-        seq += stage_batch(con, run_id, batch_tables(batch), seq).articles
+        tables = batch if isinstance(batch, BatchTables) else batch_tables(batch)
+        seq += stage_batch(con, run_id, tables, seq).articles
     audited = audit_batch(con, run_id, cfg)
+    if validate:
+        suite = cfg.expectations_dir / "articles.json"
+        failures = validate_batch(con, run_id, suite, docs_dir=None).failed_articles()
     if failures:
         audited = quarantine_articles(con, run_id, failures, cfg)
     summary = summary_for(run_id, audited.counts)
@@ -126,30 +132,6 @@ def summary_for(run_id: str, counts: Mapping, **fields) -> RunSummary:
 # --- a warehouse built from an input folder, through the flow's stage functions, without Prefect
 
 
-def stand_in_verdicts(con: duckdb.DuckDBPyConnection, cfg: Settings) -> dict[str, tuple[str, str]]:
-    """The audit batch's articles under the suite's minimum word count, as GX would quarantine
-    them (article id -> (reason, detail)): the one article-severity check cheap to redo in SQL,
-    read from the suite file so its threshold and reason code are the suite's own."""
-    suite = json.loads((cfg.expectations_dir / "articles.json").read_text(encoding="utf-8"))
-    verdicts: dict[str, tuple[str, str]] = {}
-    for exp in suite["expectations"]:
-        meta, kwargs = exp.get("meta") or {}, exp["kwargs"]
-        if (
-            exp["type"] != "expect_column_values_to_be_between"
-            or kwargs.get("column") != "word_count"
-            or meta.get("severity") != "article"
-        ):
-            continue
-        rows = con.execute(
-            "select article_id, word_count from audit.articles where word_count < ?",
-            [kwargs["min_value"]],
-        ).fetchall()
-        for article_id, words in rows:
-            detail = f"word_count {words} < {kwargs['min_value']} (stand-in for the GX suite)"
-            verdicts[article_id] = (meta["reason"], detail)
-    return verdicts
-
-
 def build_warehouse(
     path: Path,
     input_dir: Path,
@@ -157,24 +139,13 @@ def build_warehouse(
     run_id: str = "test-run-1",
     cfg: Settings | None = None,
 ) -> dict:
-    """A warehouse at `path` holding one published run over `input_dir`, made by the stage
-    functions the flow calls (scan, batched read and clean, stage, audit, publish, run log) but
-    without Prefect and without GX: the suite's word-count check is redone in SQL
-    (stand_in_verdicts), no other expectation runs and audit.validations stays empty. Returns
-    the run's audit counts, which must balance."""
+    """A warehouse at `path` holding one published run over `input_dir`, validated by the GX
+    suite, made by the stage functions the flow calls; returns the run's audit counts."""
     cfg = cfg or run_settings(input_dir=input_dir, warehouse=path)
     with warehouse.hold(path) as con:
-        runlog.start_run(con, run_id, input_dir)
         plan = scan_inputs(con, input_dir, cfg.exclude).plan
-        seq = 0
-        for files in batched(plan.to_read, cfg.batch_size):
-            tables = read_and_clean(files, packs, cfg.max_file_bytes)
-            seq += stage_batch(con, run_id, tables, seq).articles
-        audited = audit_batch(con, run_id, cfg)
-        verdicts = stand_in_verdicts(con, cfg)
-        if verdicts:
-            audited = quarantine_articles(con, run_id, verdicts, cfg)
-        summary = RunSummary.from_counts(run_id, plan, audited.counts, ValidationReport("a", ()))
-        summary.check_balance()
-        publish_batch(con, run_id, summary)
-    return audited.counts
+        batches = [
+            read_and_clean(files, packs, cfg.max_file_bytes)
+            for files in batched(plan.to_read, cfg.batch_size)
+        ]
+        return publish_run(con, run_id, batches, cfg, validate=True)
