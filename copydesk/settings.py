@@ -42,3 +42,6 @@ class Settings(BaseSettings):
     # One run per warehouse: how long a run waits for another process to let go of the file
     # before it stops with a one-line error naming that process.
     lock_wait_seconds: float = 0.0
+    # DuckDB's memory for a run (it spills to <warehouse>.tmp beyond it); DuckDB's own default
+    # is 80% of the machine's memory, which a large audit would take.
+    duckdb_memory_limit: str = "2GB"

@@ -67,12 +67,15 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 
 @contextmanager
-def hold(path: Path, wait_seconds: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def hold(
+    path: Path, wait_seconds: float = 0.0, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse open for writing for as long as the block runs: DuckDB's file lock keeps
     every other process out, so no second run can touch this run's staging or audit tables.
 
     Waits up to `wait_seconds` for another process to let go of the file, then raises
-    WarehouseBusy naming the process that holds it."""
+    WarehouseBusy naming the process that holds it. `memory_limit` bounds DuckDB's memory
+    (e.g. "2GB"); past it, DuckDB spills to a temporary folder beside the file."""
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -90,6 +93,8 @@ def hold(path: Path, wait_seconds: float = 0.0) -> Iterator[duckdb.DuckDBPyConne
             log.info("warehouse %s is held by process %s; waiting", path, holder.group(1))
             time.sleep(_LOCK_RETRY_SECONDS)
     try:
+        if memory_limit:
+            con.execute("set memory_limit = ?", [memory_limit])
         yield con
     finally:
         con.close()

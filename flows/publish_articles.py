@@ -63,7 +63,7 @@ def publish_articles(
     cfg = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     run_id = str(flow_run.id)
     packs = load_rule_packs(cfg.rules_dirs)
-    with warehouse.hold(cfg.warehouse, cfg.lock_wait_seconds) as con:
+    with warehouse.hold(cfg.warehouse, cfg.lock_wait_seconds, cfg.duckdb_memory_limit) as con:
         abandoned = runlog.start_run(con, run_id, cfg.input_dir)
         if abandoned:
             get_run_logger().warning("marked abandoned, their process gone: %s", abandoned)
