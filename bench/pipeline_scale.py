@@ -44,7 +44,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -56,7 +55,7 @@ import duckdb
 import psutil
 
 from bench.common import OUT, REPO, changed, commit, run_watched, say, write_json
-from bench.corpus import DEV_TARBALL, SEEDS, seed_bodies
+from bench.corpus import SEEDS, seed_bodies, unpack_dev_pages
 from bench.dedup_scale import Generator
 from copydesk.extract import ExtractError, extract_html
 from copydesk.ingest import DecodeError, decode_bytes
@@ -191,9 +190,7 @@ class DevPages:
     def __init__(self, work: Path) -> None:
         folder = work / "dev-pages"
         if not folder.is_dir():
-            with tarfile.open(DEV_TARBALL) as tar:
-                members = [m for m in tar.getmembers() if m.name.endswith(".html")]
-                tar.extractall(folder, members=members, filter="data")
+            unpack_dev_pages(folder)
         self.paths = sorted(folder.rglob("*.html"))
 
     def __len__(self) -> int:
