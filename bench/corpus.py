@@ -14,11 +14,25 @@ from pathlib import Path
 
 import trafilatura
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import OUT, REPO
+
 SHARED = REPO.parent / "shared"
 DEV_TARBALL = SHARED / "dev" / "trafilatura-eval.tar.gz"
 SEEDS = SHARED / "seeds"
-CACHE = REPO / "bench" / "out" / "dev_texts.json"
+CACHE = OUT / "dev_texts.json"
+
+
+def unpack_dev_pages(into: Path) -> tuple[Path, dict]:
+    """The dev pages unpacked into `into`: the folder holding evaldata.json (the pages are in
+    its html/ folder), and evaldata.json parsed."""
+    if not DEV_TARBALL.exists():
+        raise FileNotFoundError(f"dev pages not found: {DEV_TARBALL}")
+    with tarfile.open(DEV_TARBALL) as tar:
+        tar.extractall(into, filter="data")
+    found = sorted(into.rglob("evaldata.json"))
+    if not found:
+        raise FileNotFoundError(f"no evaldata.json in {DEV_TARBALL}")
+    return found[0].parent, json.loads(found[0].read_text(encoding="utf-8"))
 
 
 def _extract(path: str) -> str:
@@ -30,13 +44,8 @@ def dev_texts() -> list[dict]:
     """[{"url", "text"}] for every dev page with an extractable main text (cached)."""
     if CACHE.exists():
         return json.loads(CACHE.read_text(encoding="utf-8"))
-    if not DEV_TARBALL.exists():
-        raise FileNotFoundError(f"dev pages not found: {DEV_TARBALL}")
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(DEV_TARBALL) as tar:
-            tar.extractall(tmp, filter="data")
-        root = next(Path(tmp).rglob("evaldata.json")).parent
-        evaldata = json.loads((root / "evaldata.json").read_text(encoding="utf-8"))
+        root, evaldata = unpack_dev_pages(Path(tmp))
         urls = sorted(evaldata)
         paths = [str(root / "html" / evaldata[u]["file"]) for u in urls]
         with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:

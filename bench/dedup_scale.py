@@ -1,18 +1,20 @@
-"""Scale of the near-duplicate stage: time and peak memory of clusters.stage_clusters at 10k,
-100k (and 1M) articles generated from real text, and of an incremental run against them.
+"""Scale of the audit stage (near-duplicate clusters and the marts built on them): time and
+peak memory of audit.audit_batch at 10k, 100k (and 1M) articles generated from real text, and
+of an incremental run against them.
 
-    uv run --group bench python bench/dedup_scale.py --sizes 10000 100000 \
+    uv run --group bench python -m bench.dedup_scale --sizes 10000 100000 \
         [--incremental-share 0.01] [--out bench/out/dedup_scale.json]
 
 Each size runs in fresh child processes (one per phase, so each peak RSS is its own) on a fresh
 DuckDB file in a temporary folder:
 
 1. load: generate the N articles batch by batch and stage them through the library
-   (warehouse.start_run, then warehouse.stage_batch per batch of CleanArticle records);
-2. dedup: build audit.int_article_order and time clusters.stage_clusters with the Settings
-   defaults; score the clusters against the planted copies; then the rest of the audit layer
-   and warehouse.publish (no GX), then start a second run and stage the increment;
-3. incr: time clusters.stage_clusters on the increment, matched against everything published.
+   (runlog.start_run, then batch_tables.batch_tables and staging.stage_batch per batch of
+   CleanArticle records: the hashes and band keys are computed here, as a cleaning worker does);
+2. dedup: time audit.audit_batch with the Settings defaults (article order, near-duplicate
+   clusters, then the intermediate and mart relations); score the clusters against the planted
+   copies; then publish.publish_batch (no GX), start a second run and stage the increment;
+3. incr: time audit.audit_batch on the increment, matched against everything published.
 
 The generator works from the real text of the dev pages (bench/corpus.py): an article is a
 few hundred words of real sentences drawn from the whole pool, grouped into 5-12 paragraphs,
@@ -35,26 +37,32 @@ import random
 import re
 import resource
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.corpus import dev_texts  # noqa: E402
-from bench.neardup import ARTICLE_EDITS  # noqa: E402
-from copydesk.language import detect_language  # noqa: E402
+from bench.common import REPO, changed, commit, rss_mb, run_watched, say, write_json
+from bench.corpus import dev_texts
+from bench.neardup import ARTICLE_EDITS
+from copydesk import audit, near_duplicates, publish, runlog, warehouse
+from copydesk.batch import CleanedBatch, Plan
+from copydesk.batch_tables import batch_tables
+from copydesk.language import detect_language
+from copydesk.quality import ValidationReport
+from copydesk.records import CleanArticle, RawArticle
+from copydesk.settings import Settings
+from copydesk.staging import stage_batch
+from copydesk.summary import RunSummary
 
 BATCH = 20_000
+GENERATED = Path("bench/generated")  # the input folder the runs record (nothing is read)
 MIN_POOL_SENTENCES = 1_000
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 EDITS = list(ARTICLE_EDITS)  # words, sentences, reorder, boilerplate, teaser, rewrap
@@ -252,9 +260,7 @@ def article_id(i: int) -> str:
     return f"a{i:08d}"
 
 
-def clean_articles(start: int, paragraphs: list[list[str]]):
-    from copydesk.records import CleanArticle, RawArticle
-
+def clean_articles(start: int, paragraphs: list[list[str]]) -> list[CleanArticle]:
     out = []
     for n, paras in enumerate(paragraphs):
         i = start + n
@@ -264,7 +270,7 @@ def clean_articles(start: int, paragraphs: list[list[str]]):
             item=i % 1000 + 1,
             version=1,
             format="text",
-            content="",  # not staged: documents are not read by the dedup stage
+            content="",  # the audit does not read documents' content
         )
         out.append(
             CleanArticle(
@@ -282,26 +288,23 @@ def clean_articles(start: int, paragraphs: list[list[str]]):
     return out
 
 
-def stage_range(con, gen: Generator, start: int, stop: int) -> dict:
-    """Generate and stage articles start..stop-1 (seq from 0); seconds spent in each."""
-    from copydesk import warehouse
-
+def stage_range(con, run_id: str, gen: Generator, start: int, stop: int) -> dict:
+    """Generate and stage articles start..stop-1 for the run (seq from 0); seconds spent in
+    each."""
     t_gen = t_stage = 0.0
     words = paragraphs = 0
     for lo in range(start, stop, BATCH):
         hi = min(stop, lo + BATCH)
         t0 = time.perf_counter()
         paras, _ = gen.articles(lo, hi)
-        batch = {
-            "files": [],
-            "documents": [],
-            "articles": clean_articles(lo, paras),
-            "rejected": [],
-        }
+        articles = clean_articles(lo, paras)
+        # Their documents too, so the audit counts them as read; no files: the input folder
+        # is not real, and a file staged again would replace its published articles.
+        documents = [a.raw for a in articles]
+        batch = CleanedBatch(files=[], documents=documents, articles=articles, rejected=[])
         t1 = time.perf_counter()
         # The hashes and band keys are computed here, as a cleaning worker does.
-        tables = warehouse.batch_tables(warehouse.StagedBatch(**batch))
-        warehouse.stage_batch(con, tables, first_seq=lo - start)
+        stage_batch(con, run_id, batch_tables(batch), first_seq=lo - start)
         t2 = time.perf_counter()
         t_gen += t1 - t0
         t_stage += t2 - t1
@@ -346,22 +349,22 @@ class LogCounts(logging.Handler):
 
 
 class Breakdown:
-    """Where stage_clusters spends its time and memory, without a profiler's overhead: a few
+    """Where audit_batch spends its time and memory, without a profiler's overhead: a few
     of copydesk's functions and every SQL statement on the connection are wrapped to time
     them (inclusive and exclusive of wrapped calls inside), and a thread samples RSS every
-    0.1 s with what was running. Functions the library no longer has are skipped."""
+    0.1 s with what was running. The wrappers only observe: they call what they wrap. Functions
+    the library no longer has are skipped. (Band keys are computed where a batch is cleaned,
+    so in the load phase, not here.)"""
 
     WRAPPED = {  # module attribute -> label
-        "clusters.cluster_new_members": None,  # labelled by level
-        "clusters._stage_bands": "bands: the batches' keys of new members (SQL)",
-        "clusters._verify": "verify candidates",
-        "clusters._lookup": "lookup by id (SQL)",
-        "clusters._published_ranks": "published ranks",
-        "clusters.shingle_sets": "shingle (normalize, hash words, 3-grams)",
-        "clusters.band_keys": "band keys",
-        "clusters.overlap": "exact Jaccard/containment",
-        "clusters.assign_clusters": "assign clusters (union-find)",
-        "neardup.MinHasher.signatures_of": "MinHash signatures",
+        "audit.cluster_near_duplicates": "near duplicates (both levels)",
+        "near_duplicates.cluster_new_members": None,  # labelled by level
+        "near_duplicates._verify": "verify candidates",
+        "near_duplicates._lookup": "lookup by id (SQL)",
+        "near_duplicates._published_ranks": "published ranks",
+        "near_duplicates.shingle_sets": "shingle (normalize, hash words, 3-grams)",
+        "near_duplicates.overlap": "exact Jaccard/containment",
+        "near_duplicates.assign_clusters": "assign clusters (union-find)",
     }
 
     def __init__(self) -> None:
@@ -391,9 +394,7 @@ class Breakdown:
         return wrapped
 
     def install(self, con):
-        from copydesk import clusters, neardup
-
-        modules = {"clusters": clusters, "neardup": neardup}
+        modules = {"audit": audit, "near_duplicates": near_duplicates}
         for path, label in self.WRAPPED.items():
             *owner_path, attr = path.split(".")
             owner = modules[owner_path[0]]
@@ -406,7 +407,7 @@ class Breakdown:
 
     def _sample(self) -> None:
         while not self._stop.wait(0.1):
-            rss = _rss_mb(os.getpid())
+            rss = rss_mb()
             where = " > ".join(f[0] for f in list(self.stack)) or "(outside)"
             self.peak[where] = max(self.peak.get(where, 0), round(rss))
 
@@ -440,48 +441,37 @@ class _TimedConnection:
         return getattr(self._con, name)
 
 
-def _policy():
-    from copydesk.near_duplicates import NearDupPolicy
-    from copydesk.settings import Settings
-
-    s = Settings()
-    return NearDupPolicy(s.near_jaccard, s.near_containment, s.canonical_order)
-
-
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@contextmanager
 def _connect(args, dedup: bool = False):
-    """The library's connection, with the benchmark's DuckDB settings.
+    """The warehouse held for the phase, with the benchmark's DuckDB settings.
 
     `--checkpoint-threshold` sets DuckDB's checkpoint_threshold for the dedup phases (default
-    `none`: DuckDB's own). stage_clusters once read texts through a second cursor while it
-    inserted band keys, and an automatic checkpoint at one of those inserts waited forever for
-    the cursor's table lock on DuckDB 1.4.4 (duckdb/duckdb-python#182): that run hung at 10k
-    articles, so the 10k and 100k runs in RESULTS-dedup-scale.md used 1TB. stage_clusters no
+    `none`: DuckDB's own). The near-duplicate stage once read texts through a second cursor
+    while it inserted band keys, and an automatic checkpoint at one of those inserts waited
+    forever for the cursor's table lock on DuckDB 1.4.4 (duckdb/duckdb-python#182): that run
+    hung at 10k articles, so the 10k and 100k runs in RESULTS-dedup-scale.md used 1TB. It no
     longer holds a read open while it writes; a 10k run with DuckDB's default now completes."""
-    from copydesk import warehouse
-
-    cm = warehouse.connect(Path(args.db))
-    con = cm.__enter__()
-    if args.duckdb_memory_limit:
-        con.execute(f"set memory_limit = '{args.duckdb_memory_limit}'")
-    if dedup and args.checkpoint_threshold != "none":
-        con.execute(f"set checkpoint_threshold = '{args.checkpoint_threshold}'")
-    return cm, con
+    with warehouse.hold(Path(args.db)) as con:
+        if args.duckdb_memory_limit:
+            con.execute(f"set memory_limit = '{args.duckdb_memory_limit}'")
+        if dedup and args.checkpoint_threshold != "none":
+            con.execute(f"set checkpoint_threshold = '{args.checkpoint_threshold}'")
+        yield con
 
 
-def _timed_stage_clusters(con, args, run_id: str) -> dict:
-    """int_article_order, then stage_clusters timed, with its log counts and peak RSS."""
-    from copydesk import clusters, warehouse
-
+def _timed_audit(con, args, run_id: str) -> tuple[dict, audit.AuditResult]:
+    """audit_batch timed, with its counts, its log counts and peak RSS; and its result."""
     handler = LogCounts()
     logging.getLogger("copydesk.near_duplicates").addHandler(handler)
     logging.getLogger("copydesk.near_duplicates").setLevel(logging.INFO)
-    t0 = time.perf_counter()
-    warehouse._create_audit_table(con, warehouse.ARTICLE_ORDER, {"run_id": run_id, "cut": False})
-    t1 = time.perf_counter()
+    # DuckDB's client imports pandas at the first statement with parameters (2.5-3.3 s on the
+    # project's machine, under load). In a run that happened while staging, in this same
+    # process, so it is done here too rather than timed as part of the audit.
+    con.execute("select $warm", {"warm": 1})
     profiler = cProfile.Profile() if args.profile_out else None
     breakdown = Breakdown() if args.breakdown else None
     target = breakdown.install(con) if breakdown else con
@@ -489,16 +479,15 @@ def _timed_stage_clusters(con, args, run_id: str) -> dict:
     cpu = time.process_time()  # every thread of this process, DuckDB's included
     if profiler:
         profiler.enable()
-    clusters.stage_clusters(target, _policy())
+    audited = audit.audit_batch(target, run_id, Settings())
     if profiler:
         profiler.disable()
-    t2 = time.perf_counter()
     result = {
-        "order_s": round(t1 - t0, 3),
-        "dedup_s": round(t2 - t1, 3),
-        "dedup_cpu_s": round(time.process_time() - cpu, 3),
+        "audit_s": round(audited.seconds, 3),
+        "audit_cpu_s": round(time.process_time() - cpu, 3),
         "loadavg_1min": [load_before, os.getloadavg()[0]],
-        "peak_rss_mb_after_dedup": round(_peak_mb(), 1),
+        "peak_rss_mb_after_audit": round(_peak_mb(), 1),
+        "audit_counts": audited.counts,
         "log_counts": handler.counts(),
         "log_messages": handler.messages[:20],
     }
@@ -511,7 +500,7 @@ def _timed_stage_clusters(con, args, run_id: str) -> dict:
         stats.sort_stats("tottime").print_stats(30)
         Path(args.profile_out).write_text(text.getvalue())
         result["profile"] = str(args.profile_out)
-    return result
+    return result, audited
 
 
 def _score(con, gen: Generator, start: int, stop: int) -> dict:
@@ -574,21 +563,16 @@ def _score(con, gen: Generator, start: int, stop: int) -> dict:
 
 
 def phase_load(args) -> dict:
-    from copydesk import warehouse
-
     t0 = time.perf_counter()
     gen = Generator(args.seed, args.substitution)
     init = time.perf_counter() - t0
-    cm, con = _connect(args)
-    try:
-        warehouse.start_run(con, "run-1", Path("bench/generated"))
+    with _connect(args) as con:
+        runlog.start_run(con, "run-1", GENERATED)
         t0 = time.perf_counter()
-        out = stage_range(con, gen, 0, args.n)
+        out = stage_range(con, "run-1", gen, 0, args.n)
         out["load_s"] = round(time.perf_counter() - t0, 2)
         out["generator_init_s"] = round(init, 2)
         con.execute("checkpoint")
-    finally:
-        cm.__exit__(None, None, None)
     return out
 
 
@@ -602,13 +586,20 @@ def _candidate_check(con, level: str, column: str) -> int:
     """).fetchone()[0]
 
 
-def phase_dedup(args) -> dict:
-    from copydesk import warehouse
+def _summary(run_id: str, audited: audit.AuditResult) -> RunSummary:
+    """The run's summary from its audit counts, as the flow makes it, without validation."""
+    summary = RunSummary.from_counts(
+        run_id, Plan((), 0), dict(audited.counts), ValidationReport("none", ())
+    )
+    summary = summary.with_stage_seconds(audit=audited.seconds)
+    summary.check_balance()
+    return summary
 
-    cm, con = _connect(args, dedup=True)
-    try:
-        out = _timed_stage_clusters(con, args, "run-1")
-        gen = Generator(args.seed, args.substitution)  # after, so not in the dedup's peak
+
+def phase_dedup(args) -> dict:
+    with _connect(args, dedup=True) as con:
+        out, audited = _timed_audit(con, args, "run-1")
+        gen = Generator(args.seed, args.substitution)  # after, so not in the audit's peak
         t0 = time.perf_counter()
         out["score"] = _score(con, gen, 0, args.n)
         out["article_candidates_check"] = _candidate_check(con, "article", "article_id")
@@ -618,31 +609,22 @@ def phase_dedup(args) -> dict:
         ).fetchone()
         out["score_s"] = round(time.perf_counter() - t0, 2)
         if args.increment:
+            summary = publish.publish_batch(con, "run-1", _summary("run-1", audited))
+            out["publish_s"] = summary.stage_seconds["publish"]
+            runlog.start_run(con, "run-2", GENERATED)
             t0 = time.perf_counter()
-            for name in warehouse.AUDIT_RELATIONS:  # the rest of build_audit, dedup not rerun
-                warehouse._create_audit_table(con, name, {"run_id": "run-1", "cut": False})
-            warehouse.publish(con, "run-1")
-            warehouse.finish_run(con, "run-1", "published", warehouse.run_counts(con))
-            out["publish_s"] = round(time.perf_counter() - t0, 2)
-            warehouse.start_run(con, "run-2", Path("bench/generated"))
-            t0 = time.perf_counter()
-            out["increment_stage"] = stage_range(con, gen, args.n, args.n + args.increment)
+            out["increment_stage"] = stage_range(con, "run-2", gen, args.n, args.n + args.increment)
             out["increment_load_s"] = round(time.perf_counter() - t0, 2)
             con.execute("checkpoint")
-    finally:
-        cm.__exit__(None, None, None)
     return out
 
 
 def phase_incr(args) -> dict:
-    cm, con = _connect(args, dedup=True)
-    try:
-        out = _timed_stage_clusters(con, args, "run-2")
-        gen = Generator(args.seed, args.substitution)  # after, so not in the dedup's peak
+    with _connect(args, dedup=True) as con:
+        out, _ = _timed_audit(con, args, "run-2")
+        gen = Generator(args.seed, args.substitution)  # after, so not in the audit's peak
         out["score"] = _score(con, gen, args.n, args.n + args.increment)
         out["merges"] = con.execute("select count(*) from audit.new_cluster_merges").fetchone()[0]
-    finally:
-        cm.__exit__(None, None, None)
     return out
 
 
@@ -652,39 +634,14 @@ PHASES = {"load": phase_load, "dedup": phase_dedup, "incr": phase_incr}
 # --- the driver ----------------------------------------------------------------------------
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def run_phase(phase: str, args, db: Path, n: int, increment: int, profile: Path | None) -> dict:
     """One phase in a child process: its result, wall time, peak RSS (wait4) and RSS trace.
     The child is killed above --mem-limit-gb of RSS or after --phase-timeout seconds."""
     with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as f:
         result_path = Path(f.name)
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        phase,
-        "--db",
-        str(db),
-        "--n",
-        str(n),
-        "--increment",
-        str(increment),
-        "--result",
-        str(result_path),
-        "--seed",
-        str(args.seed),
-        "--substitution",
-        str(args.substitution),
-    ]
+    cmd = [sys.executable, "-m", "bench.dedup_scale", "--child", phase, "--db", str(db)]
+    cmd += ["--n", str(n), "--increment", str(increment), "--result", str(result_path)]
+    cmd += ["--seed", str(args.seed), "--substitution", str(args.substitution)]
     if args.duckdb_memory_limit:
         cmd += ["--duckdb-memory-limit", args.duckdb_memory_limit]
     cmd += ["--checkpoint-threshold", args.checkpoint_threshold]
@@ -692,43 +649,19 @@ def run_phase(phase: str, args, db: Path, n: int, increment: int, profile: Path 
         cmd += ["--no-breakdown"]
     if profile:
         cmd += ["--profile-out", str(profile.resolve())]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True)
-    trace, stop, killed = [], threading.Event(), []
-
-    def watch() -> None:
-        while not stop.wait(0.5):
-            rss = _rss_mb(proc.pid)
-            elapsed = time.perf_counter() - start
-            trace.append((round(elapsed, 1), round(rss)))
-            reason = (
-                "memory"
-                if rss > args.mem_limit_gb * 1024
-                else "timeout"
-                if elapsed > args.phase_timeout
-                else None
-            )
-            if reason and not killed:
-                killed.append(reason)
-                os.killpg(proc.pid, signal.SIGKILL)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stop.set()
-    watcher.join()
-    wall = time.perf_counter() - start
+    run = run_watched(
+        cmd, every=0.5, limit_mb=args.mem_limit_gb * 1024, timeout=args.phase_timeout, cwd=REPO
+    )
     out = {
         "phase": phase,
-        "wall_s": round(wall, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "exit": proc.returncode,
-        "killed": killed[0] if killed else None,
-        "rss_trace": trace[:: max(1, len(trace) // 120)],
+        "wall_s": run.wall_s,
+        "peak_rss_mb": run.max_rss_mb,
+        "cpu_s": run.cpu_s,
+        "exit": run.exit,
+        "killed": run.killed,
+        "rss_trace": run.trace[:: max(1, len(run.trace) // 120)],
     }
-    if proc.returncode == 0:
+    if run.exit == 0:
         out.update(json.loads(result_path.read_text()))
     result_path.unlink(missing_ok=True)
     return out
@@ -746,15 +679,12 @@ def run_size(n: int, args) -> dict:
             profile = None
             if args.profile and phase == "dedup":
                 profile = args.out.parent / f"dedup_scale_profile_{n}.txt"
-            print(f"[{datetime.now():%H:%M:%S}] n={n}: {phase} ...", file=sys.stderr, flush=True)
+            say(f"n={n}: {phase} ...")
             r = run_phase(phase, args, db, n, increment, profile)
             report[phase] = r
-            print(
-                f"[{datetime.now():%H:%M:%S}] n={n}: {phase} done in {r['wall_s']} s, peak "
-                f"{r['peak_rss_mb']} MB, exit {r['exit']}"
-                + (f" (killed: {r['killed']})" if r["killed"] else ""),
-                file=sys.stderr,
-                flush=True,
+            say(
+                f"n={n}: {phase} done in {r['wall_s']} s, peak {r['peak_rss_mb']} MB, "
+                f"exit {r['exit']}" + (f" (killed: {r['killed']})" if r["killed"] else "")
             )
             if r["exit"] != 0:
                 break
@@ -765,17 +695,30 @@ def run_size(n: int, args) -> dict:
     return report
 
 
+def _timed(phase: dict) -> tuple[float | None, float | None, float | None]:
+    """Seconds, CPU seconds and peak RSS of what a phase timed: audit_batch, or in JSON written
+    before it timed that, the near-duplicate stage alone (keys dedup_*)."""
+    if "audit_s" in phase or "dedup_s" not in phase:
+        keys = ("audit_s", "audit_cpu_s", "peak_rss_mb_after_audit")
+    else:
+        keys = ("dedup_s", "dedup_cpu_s", "peak_rss_mb_after_dedup")
+    return tuple(phase.get(k) for k in keys)
+
+
 def row(r: dict) -> dict:
     load, dedup, incr = r.get("load", {}), r.get("dedup", {}), r.get("incr", {})
     score = dedup.get("score", {})
     counts = dedup.get("log_counts", {})
+    seconds, cpu, peak = _timed(dedup)
+    incr_seconds, incr_cpu, incr_peak = _timed(incr)
     return {
         "n": r["n"],
+        "timed": "near-duplicate stage" if "dedup_s" in dedup else "audit",
         "load_s": load.get("load_s"),
-        "dedup_s": dedup.get("dedup_s"),
-        "dedup_cpu_s": dedup.get("dedup_cpu_s"),
-        "articles_per_s": round(r["n"] / dedup["dedup_s"]) if dedup.get("dedup_s") else None,
-        "peak_rss_mb": dedup.get("peak_rss_mb_after_dedup"),
+        "audit_s": seconds,
+        "audit_cpu_s": cpu,
+        "articles_per_s": round(r["n"] / seconds) if seconds else None,
+        "peak_rss_mb": peak,
         "article_candidates": counts.get("article", {}).get(
             "candidate_pairs", dedup.get("article_candidates_check")
         ),
@@ -783,12 +726,12 @@ def row(r: dict) -> dict:
         "planted": f"{score.get('planted_found')}/{score.get('planted')}" if score else None,
         "extra_pairs": score.get("extra_pairs"),
         "increment": r.get("increment"),
-        "incremental_s": incr.get("dedup_s"),
-        "incremental_cpu_s": incr.get("dedup_cpu_s"),
-        "incremental_share_of_full": round(incr["dedup_s"] / dedup["dedup_s"], 3)
-        if incr.get("dedup_s") and dedup.get("dedup_s")
+        "incremental_s": incr_seconds,
+        "incremental_cpu_s": incr_cpu,
+        "incremental_share_of_full": round(incr_seconds / seconds, 3)
+        if incr_seconds and seconds
         else None,
-        "incremental_peak_rss_mb": incr.get("peak_rss_mb_after_dedup"),
+        "incremental_peak_rss_mb": incr_peak,
         "incremental_planted": f"{incr['score']['planted_found']}/{incr['score']['planted']}"
         if incr.get("score")
         else None,
@@ -799,8 +742,9 @@ def row(r: dict) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
+    timed = "/".join(sorted({r["timed"] for r in rows}))
     head = (
-        "| N | load s | dedup s (CPU s) | articles/s | peak RSS MB | candidate pairs "
+        f"| N | load s | {timed} s (CPU s) | articles/s | peak RSS MB | candidate pairs "
         "(article / paragraph) | planted copies found | extra pairs | incremental s "
         "(CPU s; share of full) | incr. peak RSS MB | incr. planted found |"
     )
@@ -819,22 +763,13 @@ def markdown(rows: list[dict]) -> str:
             )
             incr = f"{incr} for {r['increment']:,} new"
         lines.append(
-            f"| {r['n']:,} | {r['load_s']:.0f} | {r['dedup_s']:.1f} ({r['dedup_cpu_s']:.1f}) | "
+            f"| {r['n']:,} | {r['load_s']:.0f} | {r['audit_s']:.1f} ({r['audit_cpu_s']:.1f}) | "
             f"{r['articles_per_s']} | {r['peak_rss_mb']:.0f} | "
             f"{r['article_candidates']:,} / {r['paragraph_candidates']:,} | {r['planted']} | "
             f"{r['extra_pairs']} | {incr} | {r['incremental_peak_rss_mb']} | "
             f"{r['incremental_planted']} |"
         )
     return "\n".join(lines)
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=REPO, capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        return ""
 
 
 def main() -> None:
@@ -853,7 +788,7 @@ def main() -> None:
     parser.add_argument(
         "--checkpoint-threshold",
         default="none",
-        help="DuckDB checkpoint_threshold in the dedup phases, e.g. 1TB; 'none' for DuckDB's own",
+        help="DuckDB checkpoint_threshold in the audit phases, e.g. 1TB; 'none' for DuckDB's own",
     )
     parser.add_argument(
         "--mem-limit-gb", type=float, default=18.0, help="kill a phase whose RSS goes above this"
@@ -863,12 +798,12 @@ def main() -> None:
         "--no-breakdown",
         dest="breakdown",
         action="store_false",
-        help="do not time stage_clusters' parts (see Breakdown)",
+        help="do not time audit_batch's parts (see Breakdown)",
     )
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="cProfile the full dedup (slower); top functions next to --out",
+        help="cProfile the full audit (slower); top functions next to --out",
     )
     parser.add_argument("--tmp", default=None, help="folder for the temporary warehouses")
     parser.add_argument("--keep", action="store_true", help="keep the temporary warehouses")
@@ -897,39 +832,24 @@ def main() -> None:
         return
 
     reports = []
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
+    settings = ("seed", "substitution", "incremental_share", "duckdb_memory_limit")
+    settings += ("checkpoint_threshold",)
     for n in args.sizes:
         reports.append(run_size(n, args))
         rows = [row(r) for r in reports]
-        args.out.write_text(
-            json.dumps(
-                {
-                    "started": started.isoformat(timespec="seconds"),
-                    "command": " ".join([Path(sys.executable).name, *sys.argv]),
-                    "settings": {
-                        k: v
-                        for k, v in vars(args).items()
-                        if k
-                        in (
-                            "seed",
-                            "substitution",
-                            "incremental_share",
-                            "duckdb_memory_limit",
-                            "checkpoint_threshold",
-                        )
-                    },
-                    "cpus": os.cpu_count(),
-                    "commit": _git("rev-parse", "--short", "HEAD"),
-                    "library_changed_since_commit": bool(
-                        _git("status", "--porcelain", "copydesk", "sql")
-                    ),
-                    "table": rows,
-                    "runs": reports,
-                },
-                indent=2,
-                default=str,
-            )
+        write_json(
+            args.out,
+            {
+                "started": started.isoformat(timespec="seconds"),
+                "command": " ".join(["python -m bench.dedup_scale", *sys.argv[1:]]),
+                "settings": {k: v for k, v in vars(args).items() if k in settings},
+                "cpus": os.cpu_count(),
+                "commit": commit(),
+                "library_changed_since_commit": bool(changed("copydesk", "sql")),
+                "table": rows,
+                "runs": reports,
+            },
         )
     print(markdown(rows))
 

@@ -1,7 +1,8 @@
 """Near-duplicate benchmark: copydesk's MinHash + LSH (candidates joined in DuckDB, verified
 exactly) against datasketch's MinHashLSH, on articles and paragraphs made from real text.
 
-    uv run --group bench python bench/neardup.py [--originals 600] [--out bench/out/neardup.json]
+    uv run --all-groups python -m bench.neardup [--originals 800] [--paragraphs 4000] \
+        [--out bench/out/neardup.json]
 
 Positives are realistic edits of real articles (dev pages, seeds): words changed, sentences
 dropped, paragraphs swapped, boilerplate added, a teaser cut from the top, lines re-wrapped.
@@ -12,10 +13,8 @@ the same original."""
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
-import sys
 import textwrap
 import time
 from collections.abc import Callable, Sequence
@@ -28,13 +27,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.corpus import dev_texts, seed_bodies  # noqa: E402
-from copydesk.minhash import MinHasher, band_keys, overlap, shingle_sets  # noqa: E402
-from copydesk.near_duplicates import ARTICLES, MIN_CONTAINED, PARAGRAPHS  # noqa: E402
-from copydesk.settings import Settings  # noqa: E402
-from copydesk.text_keys import normalize_for_hash, words_for_hash  # noqa: E402
+from bench.common import write_json
+from bench.corpus import dev_texts, seed_bodies
+from copydesk.minhash import MinHasher, band_keys, overlap, shingle_sets
+from copydesk.near_duplicates import ARTICLES, MIN_CONTAINED, PARAGRAPHS
+from copydesk.settings import Settings
+from copydesk.text_keys import normalize_for_hash, words_for_hash
 
 BOILERPLATE = [
     "Share this article",
@@ -354,7 +352,8 @@ def markdown(report: dict) -> str:
 
 
 def defaults() -> dict:
-    """The warehouse's own settings: thresholds from Settings, bands from copydesk.near_duplicates."""
+    """The warehouse's own settings: thresholds from Settings, bands from
+    copydesk.near_duplicates."""
     cfg = Settings()
     return {
         level: {
@@ -375,8 +374,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out/neardup.json"))
     args = parser.parse_args()
     report = run(args.originals, args.paragraphs, defaults())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
+    write_json(args.out, report)
     print(markdown(report))
     print()
     print(sweep_markdown(report))

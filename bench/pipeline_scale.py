@@ -1,8 +1,8 @@
 """Throughput and scale of the whole pipeline: `copydesk run` end to end on generated inputs.
 
-    uv run --group bench python bench/pipeline_scale.py --sizes 10000 100000 \
+    uv run --group bench python -m bench.pipeline_scale --sizes 10000 100000 \
         [--workers 1 2] [--html-pages 2000] [--incremental-share 0.01] [--quick]
-    uv run --group bench python bench/pipeline_scale.py --report-from bench/out/a.json ...
+    uv run --group bench python -m bench.pipeline_scale --report-from bench/out/a.json ...
 
 For each size N the script writes N input files into a temporary folder (never into the
 repository), then runs the real command, `copydesk run --input DIR --warehouse DB --workers W`,
@@ -42,12 +42,9 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -57,14 +54,12 @@ from pathlib import Path
 import duckdb
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.corpus import DEV_TARBALL, SEEDS, seed_bodies  # noqa: E402
-from bench.dedup_scale import Generator  # noqa: E402
-from copydesk.extract import ExtractError, extract_html  # noqa: E402
-from copydesk.ingest import DecodeError, decode_bytes  # noqa: E402
-from copydesk.summary import critical_path_seconds  # noqa: E402
+from bench.common import OUT, REPO, changed, commit, run_watched, say, write_json
+from bench.corpus import SEEDS, seed_bodies, unpack_dev_pages
+from bench.dedup_scale import Generator
+from copydesk.extract import ExtractError, extract_html
+from copydesk.ingest import DecodeError, decode_bytes
+from copydesk.summary import critical_path_seconds
 
 FILES_PER_FOLDER = 1000
 GENERATE_CHUNK = 2000  # files generated per call of the article generator
@@ -195,9 +190,7 @@ class DevPages:
     def __init__(self, work: Path) -> None:
         folder = work / "dev-pages"
         if not folder.is_dir():
-            with tarfile.open(DEV_TARBALL) as tar:
-                members = [m for m in tar.getmembers() if m.name.endswith(".html")]
-                tar.extractall(folder, members=members, filter="data")
+            unpack_dev_pages(folder)
         self.paths = sorted(folder.rglob("*.html"))
 
     def __len__(self) -> int:
@@ -445,45 +438,6 @@ class Corpus:
 # --- measuring -----------------------------------------------------------------------------
 
 
-class TreeWatcher(threading.Thread):
-    """Peak summed RSS and the CPU seconds of a process and all its descendants."""
-
-    def __init__(self, pid: int, every: float = 0.2) -> None:
-        super().__init__(daemon=True)
-        self.root, self.every = psutil.Process(pid), every
-        self.peak_rss = self.peak_root_rss = 0
-        self.cpu: dict[int, float] = {}  # last CPU seconds seen per process
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(self.every):
-            try:
-                procs = [self.root, *self.root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                return
-            total = 0
-            for proc in procs:
-                try:
-                    rss = proc.memory_info().rss
-                    times = proc.cpu_times()
-                except psutil.Error:
-                    continue
-                total += rss
-                if proc.pid == self.root.pid:
-                    self.peak_root_rss = max(self.peak_root_rss, rss)
-                self.cpu[proc.pid] = times.user + times.system
-            self.peak_rss = max(self.peak_rss, total)
-
-    def stop(self) -> dict:
-        self.done.set()
-        self.join()
-        return {
-            "peak_rss_mb": round(self.peak_rss / 2**20),
-            "peak_main_rss_mb": round(self.peak_root_rss / 2**20),
-            "cpu_s": round(sum(self.cpu.values()), 1),
-        }
-
-
 _LOG_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \| \w+\s*\| (.*)$")
 _EVENTS = {  # Prefect's own log lines that mark the parts of a run
     "server_up_s": re.compile(r"^prefect - Starting temporary server"),
@@ -536,21 +490,15 @@ def run_copydesk(
     log_path = work / f"{label}.log"
     say(f"{label}: {' '.join(cmd[-6:])}")
     started = datetime.now()
-    start = time.perf_counter()
     with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env, start_new_session=True
+        watched = run_watched(
+            cmd, timeout=timeout, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env
         )
-        watcher = TreeWatcher(proc.pid)
-        watcher.start()
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group of the child started above
-            code = proc.wait()
-    wall = time.perf_counter() - start
-    out = {"label": label, "workers": workers, "exit": code, "wall_s": round(wall, 2)}
-    out.update(watcher.stop())
+    code, wall = watched.exit, watched.wall_s
+    out = {"label": label, "workers": workers, "exit": code, "wall_s": wall}
+    out.update(watched.tree)
+    if watched.killed:
+        out["killed"] = watched.killed
     text = log_path.read_text(errors="replace")
     out.update(log_events(text, started))
     out["log_tail"] = text.splitlines()[-5:] if code else []
@@ -656,10 +604,6 @@ def derive(run: dict, stats: CorpusStats, floor: dict | None) -> dict:
 
 
 # --- one size ------------------------------------------------------------------------------
-
-
-def say(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def measure_text(n: int, args, work: Path) -> dict:
@@ -989,11 +933,6 @@ def _row(r: dict, run: dict) -> str:
     )
 
 
-def _git(*args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
-    return result.stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -1028,13 +967,12 @@ def main() -> None:
     if args.quick:
         args.workers, args.html_pages, args.incremental_share = [1], 0, 0.0
     # A smoke test writes beside the JSON, so it never replaces the committed results.
-    out = REPO / "bench" / "out"
-    args.out = args.out or out / (
+    args.out = args.out or OUT / (
         "pipeline_scale_quick.json" if args.quick else "pipeline_scale.json"
     )
     if args.results is None:
         args.results = (
-            out / "RESULTS-quick.md" if args.quick else REPO / "bench" / "RESULTS-pipeline-scale.md"
+            OUT / "RESULTS-quick.md" if args.quick else REPO / "bench" / "RESULTS-pipeline-scale.md"
         )
 
     if args.report_from:
@@ -1044,12 +982,11 @@ def main() -> None:
         say(f"wrote {args.results}")
         return
     work = Path(tempfile.mkdtemp(prefix="pipeline_scale_", dir=args.tmp))
-    changed = _git("status", "--porcelain", "copydesk", "flows", "sql").splitlines()
     meta = {
-        "command": " ".join(["python", *sys.argv]),
+        "command": " ".join(["python -m bench.pipeline_scale", *sys.argv[1:]]),
         "started": datetime.now().isoformat(timespec="seconds"),
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        "changed": [line.split(maxsplit=1)[-1] for line in changed],
+        "commit": commit(),
+        "changed": changed("copydesk", "flows", "sql"),
         "cpus": os.cpu_count(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30),
         "load_start": [round(x, 2) for x in os.getloadavg()],
@@ -1063,8 +1000,7 @@ def main() -> None:
 
     def save() -> None:
         meta["load_end"] = [round(x, 2) for x in os.getloadavg()]
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"meta": meta, "reports": reports}, indent=2, default=str))
+        write_json(args.out, {"meta": meta, "reports": reports})
 
     try:
         for n in args.sizes:

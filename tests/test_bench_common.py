@@ -1,0 +1,52 @@
+"""The benchmarks' shared helpers (bench/common.py): JSON results and watched child processes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("psutil")  # in the bench dependency group
+
+from bench.common import run_watched, write_json  # noqa: E402 - after the skip above
+
+HOLD_MB = "x = bytearray({mb} * 2**20); x[::4096] = b'1' * len(x[::4096]); time.sleep({s})"
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", f"import subprocess, sys, time; {code}"]
+
+
+def test_write_json_makes_the_folder_and_writes_paths_as_text(tmp_path: Path):
+    path = tmp_path / "out" / "result.json"
+    write_json(path, {"where": tmp_path, "n": 1})
+    assert json.loads(path.read_text()) == {"where": str(tmp_path), "n": 1}
+
+
+def test_a_finished_child_reports_exit_time_and_peak_memory():
+    run = run_watched(python(HOLD_MB.format(mb=80, s=0.6)), every=0.05)
+    assert run.exit == 0 and run.killed is None
+    assert run.max_rss_mb >= 80
+    assert run.tree["peak_rss_mb"] >= 80
+    assert run.trace and run.wall_s >= 0.6
+
+
+def test_the_peak_sums_the_whole_process_tree():
+    grandchild = python(HOLD_MB.format(mb=80, s=0.8))
+    run = run_watched(python(f"subprocess.run({grandchild!r})"), every=0.05)
+    assert run.exit == 0
+    assert run.tree["peak_rss_mb"] - run.tree["peak_main_rss_mb"] >= 70
+
+
+def test_a_child_past_its_time_is_killed():
+    run = run_watched(python("time.sleep(30)"), every=0.05, timeout=0.3)
+    assert run.killed == "timeout"
+    assert run.exit != 0 and run.wall_s < 10
+
+
+def test_a_child_past_its_memory_limit_is_killed():
+    run = run_watched(python(HOLD_MB.format(mb=150, s=30)), every=0.05, limit_mb=100)
+    assert run.killed == "memory"
+    assert run.exit != 0 and run.wall_s < 10
