@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,8 @@ class Settings(BaseSettings):
 
     input_dir: Path = Path("data/raw")
     warehouse: Path = Path("data/warehouse.duckdb")
-    quality_dir: Path = Path("data/quality")  # GX Data Docs are built here
+    # GX Data Docs and the dashboard; unset, the "quality" folder beside the warehouse file.
+    quality_dir: Path | None = None
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_dirs: list[Path] = Field(default_factory=list)  # extra rule packs, after the shipped ones
     batch_size: int = 200
@@ -39,3 +40,14 @@ class Settings(BaseSettings):
     # input order) or the "longest" body. An existing cluster keeps its canonical and its id.
     canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"
+
+    @model_validator(mode="after")
+    def _quality_beside_warehouse(self) -> Settings:
+        if self.quality_dir is None:
+            self.quality_dir = quality_dir_for(self.warehouse)
+        return self
+
+
+def quality_dir_for(warehouse: Path) -> Path:
+    """The folder for a warehouse's Data Docs and dashboard: "quality" beside the file."""
+    return Path(warehouse).parent / "quality"
