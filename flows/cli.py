@@ -131,5 +131,26 @@ def runs(
         Console().print(rel)
 
 
+@app.command()
+def dashboard(
+    warehouse_path: WarehouseOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file. [default: quality/dashboard.html beside it]"),
+    ] = None,
+) -> None:
+    """Write the data-quality dashboard: one offline HTML file built from the warehouse."""
+    from copydesk.dashboard import write_dashboard
+    from copydesk.settings import Settings
+
+    path = warehouse_path or Settings().warehouse
+    try:
+        written = write_dashboard(path, out)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    Console().print(f"dashboard: {written}")
+
+
 if __name__ == "__main__":
     app()
