@@ -27,3 +27,13 @@ def test_run_refuses_a_missing_input_folder(tmp_path: Path):
 
     assert result.exit_code == 2
     assert "input folder not found" in result.output
+
+
+def test_dashboard_refuses_a_missing_warehouse_without_creating_it(tmp_path: Path):
+    missing = tmp_path / "nothing.duckdb"
+
+    result = CliRunner().invoke(app, ["dashboard", "--warehouse", str(missing)])
+
+    assert result.exit_code == 2
+    assert "warehouse not found" in result.output
+    assert not missing.exists()
