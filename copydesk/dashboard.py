@@ -80,6 +80,7 @@ def write_dashboard(warehouse_path: Path, out_path: Path | None = None) -> Path:
         raise FileNotFoundError(f"warehouse not found: {warehouse_path}")
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
+        con.execute("set enable_progress_bar = false")  # DuckDB would draw it on stdout
         data = _gather(con)
     finally:
         con.close()

@@ -1,22 +1,37 @@
--- one row per source: published articles, mean words, share of text removed, duplicates and
--- quarantined, and the same shares in each of the last $runs runs for comparison
-with articles as (
+-- one row per source of what the last $runs runs published: articles, mean words, share of
+-- text removed, duplicates and quarantined, and the same shares per run for comparison.
+-- Only those runs' rows are read (removals carry their run_id), so the cost follows the
+-- window, not the size of the corpus.
+with recent_runs as (
+    select run_id from audit.runs
+    order by started_at desc
+    limit $runs
+),
+
+articles as (
     select
         article_id,
         coalesce(nullif(source, ''), '(no source)') as source,
         word_count,
-        length(body) as body_chars,
+        strlen(body) as body_bytes,
         duplicate_of is not null as is_duplicate,
         run_id
     from published.articles
+    where run_id in (select run_id from recent_runs)
 ),
 
 removed as (
     select
         article_id,
-        sum(length(removed_text)) as removed_chars
+        sum(strlen(removed_text)) as removed_bytes
     from published.removals
+    where run_id in (select run_id from recent_runs)
     group by article_id
+),
+
+quarantine as (
+    select * from published.quarantine
+    where run_id in (select run_id from recent_runs)
 ),
 
 document_sources as (
@@ -24,27 +39,23 @@ document_sources as (
         article_id,
         coalesce(nullif(any_value(source), ''), '(no source)') as source
     from raw.documents
+    where article_id in (select article_id from quarantine)
     group by article_id
 ),
 
 quarantined as (
     select
         coalesce(document_sources.source, '(no source)') as source,
-        quarantine.run_id
-    from published.quarantine as quarantine
+        count(*) as quarantined
+    from quarantine
     left join document_sources using (article_id)
-),
-
-recent_runs as (
-    select run_id from audit.runs
-    order by started_at desc
-    limit $runs
+    group by 1
 ),
 
 per_article as (
     select
         articles.*,
-        coalesce(removed.removed_chars, 0) as removed_chars
+        coalesce(removed.removed_bytes, 0) as removed_bytes
     from articles
     left join removed using (article_id)
 ),
@@ -54,17 +65,9 @@ totals as (
         source,
         count(*) as articles,
         avg(word_count) as mean_words,
-        sum(removed_chars) / nullif(sum(removed_chars + body_chars), 0) as removed_share,
+        sum(removed_bytes) / nullif(sum(removed_bytes + body_bytes), 0) as removed_share,
         count(*) filter (where is_duplicate) as duplicates
     from per_article
-    group by source
-),
-
-quarantine_totals as (
-    select
-        source,
-        count(*) as quarantined
-    from quarantined
     group by source
 ),
 
@@ -72,10 +75,9 @@ per_run as (
     select
         source,
         run_id,
-        sum(removed_chars) / nullif(sum(removed_chars + body_chars), 0) as removed_share,
+        sum(removed_bytes) / nullif(sum(removed_bytes + body_bytes), 0) as removed_share,
         avg(word_count) as mean_words
     from per_article
-    where run_id in (select run_id from recent_runs)
     group by source, run_id
 ),
 
@@ -90,15 +92,15 @@ histories as (
 
 final as (
     select
-        coalesce(totals.source, quarantine_totals.source) as source,
+        coalesce(totals.source, quarantined.source) as source,
         coalesce(totals.articles, 0) as articles,
         totals.mean_words,
         totals.removed_share,
         coalesce(totals.duplicates, 0) as duplicates,
-        coalesce(quarantine_totals.quarantined, 0) as quarantined,
+        coalesce(quarantined.quarantined, 0) as quarantined,
         coalesce(histories.history, []) as history
     from totals
-    full join quarantine_totals using (source)
+    full join quarantined using (source)
     left join histories using (source)
 )
 
