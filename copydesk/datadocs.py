@@ -77,9 +77,10 @@ _INDEX = jinja2.Environment(autoescape=True).from_string(
 </style></head>
 <body><div class="container">
 <h1>copydesk validations</h1>
-<p>One Great Expectations validation of the articles suite per run, newest first (the last
-{{ rows | length }} kept). <em>publishable</em>: every critical expectation passed, and the run
-published, after quarantining the articles that failed an article-level expectation.
+<p>One Great Expectations validation of the articles suite per run, newest first
+({{ rows | length }} here; the newest {{ history }} are kept). <em>publishable</em>: every
+critical expectation passed, and the run published, after quarantining the articles that
+failed an article-level expectation.
 <em>blocked</em>: a critical expectation failed and nothing of the run was published.
 The suite itself: <a href="{{ suite }}">{{ suite }}</a>.</p>
 <table id="validations"><thead><tr><th>run</th><th>validated (UTC)</th><th>outcome</th>
@@ -215,7 +216,11 @@ def write_index(ctx: Any, docs_dir: Path, suite_page: Path) -> Path:
     index = docs_dir / "index.html"
     index.write_text(
         _INDEX.render(
-            rows=rows, csp=_CSP, style=_LOCAL_STYLE, suite=suite_page.relative_to(docs_dir)
+            rows=rows,
+            csp=_CSP,
+            style=_LOCAL_STYLE,
+            suite=suite_page.relative_to(docs_dir),
+            history=HISTORY,
         ),
         encoding="utf-8",
     )

@@ -136,16 +136,21 @@ def dashboard(
     warehouse_path: WarehouseOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="HTML file. [default: quality/dashboard.html beside it]"),
+        typer.Option(
+            "--out",
+            "-o",
+            help="HTML file. [default: dashboard.html in COPYDESK_QUALITY_DIR, else in the "
+            "quality folder beside the warehouse]",
+        ),
     ] = None,
 ) -> None:
     """Write the data-quality dashboard: one offline HTML file built from the warehouse."""
-    from copydesk.dashboard import write_dashboard
+    from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
     from copydesk.settings import Settings
 
-    path = warehouse_path or Settings().warehouse
+    cfg = Settings(**({"warehouse": warehouse_path} if warehouse_path else {}))
     try:
-        written = write_dashboard(path, out)
+        written = write_dashboard(cfg.warehouse, out or cfg.quality_dir / DASHBOARD_NAME)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
