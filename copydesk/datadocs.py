@@ -56,8 +56,10 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; backgro
 .card-header { font-weight: 600; border-bottom: 1px solid #e3e7ec; padding: .4rem 0; }
 table { border-collapse: collapse; margin: .5rem 0; max-width: 100%; }
 th, td { border: 1px solid #e3e7ec; padding: .25rem .5rem; vertical-align: top; text-align: left; }
-.show-scrollbars { max-height: 12rem; overflow: auto; white-space: pre-wrap;
-  word-break: break-word; }
+/* GX scrolls long values inside their cell, which headless full-page screenshots leave
+   blank; values are clipped before rendering, so they can show whole. */
+.show-scrollbars, td .show-scrollbars { overflow: visible; max-height: none;
+  white-space: pre-wrap; word-break: break-word; }
 .text-success, .fa-check-circle { color: #1a7f37; } .text-danger, .fa-times { color: #c62828; }
 .fa-check-circle::before { content: "\\2714"; } .fa-times::before { content: "\\2718"; }
 i.fas { font-style: normal; font-size: 1.1rem; }
