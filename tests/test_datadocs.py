@@ -88,3 +88,17 @@ def test_quality_dir_defaults_beside_the_warehouse(monkeypatch) -> None:
     assert Settings(warehouse=Path("/srv/news/w.duckdb")).quality_dir == Path("/srv/news/quality")
     monkeypatch.setenv("COPYDESK_QUALITY_DIR", "/elsewhere")
     assert Settings(warehouse=Path("/srv/news/w.duckdb")).quality_dir == Path("/elsewhere")
+
+
+def test_only_the_newest_runs_are_kept(tmp_path: Path, monkeypatch) -> None:
+    from copydesk import datadocs
+
+    monkeypatch.setattr(datadocs, "HISTORY", 2)
+    docs = tmp_path / "quality"
+    for run in ("run-1", "run-2", "run-3"):
+        validate_frame(frame(article("a1", run_id=run)), SUITE, docs)
+    assert [p.relative_to(docs).parts[2] for p in pages(docs)] == ["run-2", "run-3"]
+    results = sorted(p.relative_to(docs).parts[2] for p in docs.glob("validation-results/*/*"))
+    assert results == ["run-2", "run-3"]
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "run-1" not in index and "run-3" in index

@@ -80,6 +80,7 @@ def test_dashboard_lands_beside_the_warehouse_and_escapes_input(
     assert "&lt;img src=x onerror=window.__xss=3&gt;.txt" in text  # ...but escaped as text
 
 
+@pytest.mark.browser
 def test_dashboard_in_chromium(history: History, dashboard: Path) -> None:
     require_chromium()
     marks = expected_marks(history.warehouse)
@@ -122,6 +123,7 @@ def page_sources(body: str) -> str:
     return body.split("Sources", 1)[1]
 
 
+@pytest.mark.browser
 def test_data_docs_validation_page_in_chromium(history: History) -> None:
     require_chromium()
     docs = history.warehouse.parent / "quality"
