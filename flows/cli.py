@@ -149,11 +149,16 @@ def dashboard(
     from copydesk.settings import Settings
 
     cfg = Settings(**({"warehouse": warehouse_path} if warehouse_path else {}))
+    import duckdb
+
     try:
         written = write_dashboard(cfg.warehouse, out or cfg.quality_dir / DASHBOARD_NAME)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    except duckdb.IOException as exc:  # a run holds the file: DuckDB has one writer
+        console.print(f"[red]error:[/red] {exc}; try again when the run has finished")
+        raise typer.Exit(1) from None
     Console().print(f"dashboard: {written}")
 
 
