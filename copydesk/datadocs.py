@@ -103,7 +103,11 @@ def safe_result(
     """A copy of `result` fit for Data Docs: every string in the expectations' results clipped
     and HTML-escaped, failing-value lists capped, and `success` true when the run may publish
     (no critical expectation failed), with the copydesk outcome in its meta."""
-    safe = copy.deepcopy(result)
+    # Shallow copies: a COMPLETE result quotes every failing body, and only the first
+    # _VALUES of each list are kept, so copying the rest would be wasted.
+    safe = copy.copy(result)
+    safe.meta = dict(result.meta or {})
+    safe.results = [copy.copy(item) for item in result.results]
     for item in safe.results:
         item.result = _escaped(item.result or {})
         item.exception_info = _escaped(item.exception_info or {})
