@@ -36,6 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -462,7 +463,8 @@ def _lines(
 def _vega_bundle_text() -> str:
     import vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=_vl_version())
+    # No snippet: the standard bundle (its stub omits the argument's default of None).
+    return vl_convert.javascript_bundle(vl_version=_vl_version())  # type: ignore[call-arg]
 
 
 def _vl_version() -> str:
@@ -473,9 +475,7 @@ def _vl_version() -> str:
 
 def _vega_bundle(folder: Path) -> str:
     """Vega, Vega-Lite and Vega-Embed as one script, cached in `folder` per version."""
-    import vl_convert
-
-    cached = folder / f".vega-{vl_convert.__version__}-vl{_vl_version()}.js"
+    cached = folder / f".vega-{version('vl-convert-python')}-vl{_vl_version()}.js"
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
     text = _vega_bundle_text()

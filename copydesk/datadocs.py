@@ -31,7 +31,7 @@ from lxml import html as lxml_html
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult
 
-    from copydesk.quality import ValidationReport
+    from copydesk.quality import ExpectationOutcome, ValidationReport
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,22 @@ The suite itself: <a href="{{ suite }}">{{ suite }}</a>.</p>
 )
 
 
+def run_outcome(report: ValidationReport) -> dict[str, Any]:
+    """How the run ends by this report: publishable or blocked, and which expectations failed."""
+
+    def name(o: ExpectationOutcome) -> str:
+        return o.expectation + (f" on {o.column}" if o.column else "")
+
+    return {
+        "outcome": "publishable" if report.passed_critical else "blocked",
+        "critical_failed": [name(o) for o in report.critical_failures],
+        "article_failed": sorted(
+            {name(o) for o in report.outcomes if o.severity == "article" and not o.success}
+        ),
+        "articles_quarantined": len(report.article_failures()),
+    }
+
+
 def safe_result(
     result: ExpectationSuiteValidationResult, report: ValidationReport
 ) -> ExpectationSuiteValidationResult:
@@ -106,28 +122,14 @@ def safe_result(
     # Shallow copies: a COMPLETE result quotes every failing body, and only the first
     # _VALUES of each list are kept, so copying the rest would be wasted.
     safe = copy.copy(result)
-    safe.meta = dict(result.meta or {})
+    meta: dict[str, Any] = dict(result.meta or {})
+    meta["copydesk"] = run_outcome(report)
+    safe.meta = meta  # type: ignore[assignment]  # GX's type knows only its own keys
     safe.results = [copy.copy(item) for item in result.results]
     for item in safe.results:
         item.result = _escaped(item.result or {})
         item.exception_info = _escaped(item.exception_info or {})
-    article_failed = sorted(
-        {
-            o.expectation + (f" on {o.column}" if o.column else "")
-            for o in report.outcomes
-            if o.severity == "article" and not o.success
-        }
-    )
     safe.success = report.passed_critical
-    safe.meta["copydesk"] = {
-        "outcome": "publishable" if report.passed_critical else "blocked",
-        "critical_failed": [
-            o.expectation + (f" on {o.column}" if o.column else "")
-            for o in report.critical_failures
-        ],
-        "article_failed": article_failed,
-        "articles_quarantined": len(report.article_failures()),
-    }
     return safe
 
 
@@ -189,7 +191,7 @@ def build(
     # GX's index fills its tables with JavaScript from CDNs; copydesk writes its own.
     ctx.build_data_docs(site_names=[SITE], resource_identifiers=[key, suite_key], build_index=False)
     page = docs_dir.joinpath("validations", *key.to_tuple()[:-1], f"{BATCH}.html")
-    make_offline(page, docs_dir, banner=_banner(run_name, safe.meta["copydesk"]))
+    make_offline(page, docs_dir, banner=_banner(run_name, run_outcome(report)))
     suite_page = docs_dir.joinpath("expectations", *suite_key.to_tuple()).with_suffix(".html")
     make_offline(suite_page, docs_dir)
     write_index(ctx, docs_dir, suite_page)
@@ -335,4 +337,4 @@ def _escaped(value: Any) -> Any:
 
 
 def _remote(url: str | None) -> bool:
-    return bool(url) and url.strip().lower().startswith(("http:", "https:", "//"))
+    return url is not None and url.strip().lower().startswith(("http:", "https:", "//"))

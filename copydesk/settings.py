@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     input_dir: Path = Path("data/raw")
     warehouse: Path = Path("data/warehouse.duckdb")
     # GX Data Docs and the dashboard; unset, the "quality" folder beside the warehouse file.
-    quality_dir: Path | None = None
+    quality_dir: Path = Path("data/quality")
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_dirs: list[Path] = Field(default_factory=list)  # extra rule packs, after the shipped ones
     batch_size: int = 200
@@ -41,11 +41,15 @@ class Settings(BaseSettings):
     canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"
 
-    @model_validator(mode="after")
-    def _quality_beside_warehouse(self) -> Settings:
-        if self.quality_dir is None:
-            self.quality_dir = quality_dir_for(self.warehouse)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _quality_beside_warehouse(cls, data: Any) -> Any:
+        # Before validation, so the field keeps its type Path: the data holds the arguments
+        # and the COPYDESK_* variables, and lacks quality_dir when neither set it.
+        if isinstance(data, dict) and data.get("quality_dir") is None:
+            warehouse = data.get("warehouse") or cls.model_fields["warehouse"].default
+            data = {**data, "quality_dir": quality_dir_for(Path(warehouse))}
+        return data
 
 
 def quality_dir_for(warehouse: Path) -> Path:

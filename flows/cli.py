@@ -148,7 +148,7 @@ def dashboard(
     from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
     from copydesk.settings import Settings
 
-    cfg = Settings(**({"warehouse": warehouse_path} if warehouse_path else {}))
+    cfg = Settings(warehouse=warehouse_path) if warehouse_path else Settings()
     import duckdb
 
     try:
