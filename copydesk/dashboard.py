@@ -100,6 +100,8 @@ def write_dashboard(warehouse_path: Path, out_path: Path | None = None) -> Path:
         csp=_CSP,
         vega_js=_script_safe(_vega_bundle(out.parent)),
         charts=charts,
+        # The GX Data Docs index, when they are built in the same folder (the default)
+        data_docs="index.html" if (out.parent / "index.html").is_file() else None,
         specs={c.key: _json_for_script(c.spec) for c in charts},
         limits={
             "runs": RUNS,

@@ -109,6 +109,10 @@ def test_default_path_is_quality_beside_the_warehouse(tmp_path: Path) -> None:
     make_warehouse(db, runs=3)
     written = write_dashboard(db)
     assert written == default_path(db) == tmp_path / "corpus" / "quality" / "dashboard.html"
+    assert not html.fromstring(written.read_bytes()).xpath("//a[@id='data-docs']")
+    (written.parent / "index.html").write_text("<p>GX Data Docs</p>", encoding="utf-8")
+    root = html.fromstring(write_dashboard(db).read_bytes())
+    assert root.xpath("//a[@id='data-docs']/@href") == ["index.html"]  # Data Docs beside it
 
 
 def test_warehouse_is_only_read(tmp_path: Path) -> None:

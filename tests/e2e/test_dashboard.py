@@ -78,6 +78,7 @@ def test_dashboard_lands_beside_the_warehouse_and_escapes_input(
     for payload in (SCRIPT, IMG, EVIL_FILE):
         assert payload not in text  # never raw...
     assert "&lt;img src=x onerror=window.__xss=3&gt;.txt" in text  # ...but escaped as text
+    assert 'id="data-docs" href="index.html"' in text  # the run's Data Docs sit beside it
 
 
 @pytest.mark.browser
