@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 SEVERITIES = frozenset({"critical", "article"})
 ID_COLUMN = "article_id"
-DOCS_SITE = "copydesk"
 _EXAMPLES = 3  # example values quoted in an outcome's detail
 _SNIPPET = 60  # characters of a value quoted in a detail
 
@@ -128,9 +127,15 @@ def load_suite(path: Path) -> gx.ExpectationSuite:
 
 
 def validate_frame(
-    df: pandas.DataFrame, suite_path: Path, docs_dir: Path | None = None
+    df: pandas.DataFrame,
+    suite_path: Path,
+    docs_dir: Path | None = None,
+    run_id: str | None = None,
 ) -> ValidationReport:
-    """The report of the suite at `suite_path` run over `df`; Data Docs go to `docs_dir` if set."""
+    """The report of the suite at `suite_path` run over `df`; Data Docs go to `docs_dir` if set.
+
+    The Data Docs page of the validation is named after `run_id`, by default the frame's own
+    `run_id` column (every staged article carries the copydesk run that staged it)."""
     gx = _import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -158,7 +163,7 @@ def validate_frame(
         suite=suite.name, outcomes=tuple(_outcome(r, len(df)) for r in result.results)
     )
     if docs_dir is not None:
-        _build_docs(ctx, Path(docs_dir))
+        _build_docs(suite, result, report, Path(docs_dir), run_id or _frame_run_id(df))
     log.info(
         "suite %s on %d rows: %d critical failures, %d articles failed",
         suite.name,
@@ -324,20 +329,18 @@ def _present(value: Any) -> bool:
     return value is not None and value == value
 
 
-def _build_docs(ctx: Any, docs_dir: Path) -> None:
-    docs_dir = docs_dir.resolve()
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    ctx.add_data_docs_site(
-        DOCS_SITE,
-        {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    urls = ctx.build_data_docs(site_names=[DOCS_SITE])
-    log.info("data docs at %s", urls.get(DOCS_SITE))
+def _build_docs(
+    suite: Any, result: Any, report: ValidationReport, docs_dir: Path, run_id: str
+) -> None:
+    """Data Docs of this validation, kept per run and safe offline (copydesk.datadocs)."""
+    from copydesk import datadocs
+
+    datadocs.build(_import_gx(), suite, result, report, docs_dir, run_id)
+
+
+def _frame_run_id(df: pandas.DataFrame) -> str:
+    """The one run id the frame's rows carry, or "unknown-run" when they carry none or many."""
+    if "run_id" not in df.columns:
+        return "unknown-run"
+    ids = {str(v) for v in df["run_id"].dropna().unique()}
+    return ids.pop() if len(ids) == 1 else "unknown-run"

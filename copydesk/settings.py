@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,8 @@ class Settings(BaseSettings):
 
     input_dir: Path = Path("data/raw")
     warehouse: Path = Path("data/warehouse.duckdb")
-    quality_dir: Path = Path("data/quality")  # GX Data Docs are built here
+    # GX Data Docs and the dashboard; unset, the "quality" folder beside the warehouse file.
+    quality_dir: Path = Path("data/quality")
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_dirs: list[Path] = Field(default_factory=list)  # extra rule packs, after the shipped ones
     batch_size: int = 200
@@ -45,3 +46,18 @@ class Settings(BaseSettings):
     # DuckDB's memory for a run (it spills to <warehouse>.tmp beyond it); DuckDB's own default
     # is 80% of the machine's memory, which a large audit would take.
     duckdb_memory_limit: str = "2GB"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quality_beside_warehouse(cls, data: Any) -> Any:
+        # Before validation, so the field keeps its type Path: the data holds the arguments
+        # and the COPYDESK_* variables, and lacks quality_dir when neither set it.
+        if isinstance(data, dict) and data.get("quality_dir") is None:
+            warehouse = data.get("warehouse") or cls.model_fields["warehouse"].default
+            data = {**data, "quality_dir": quality_dir_for(Path(warehouse))}
+        return data
+
+
+def quality_dir_for(warehouse: Path) -> Path:
+    """The folder for a warehouse's Data Docs and dashboard: "quality" beside the file."""
+    return Path(warehouse).parent / "quality"

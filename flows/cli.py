@@ -131,5 +131,36 @@ def runs(
         Console().print(rel)
 
 
+@app.command()
+def dashboard(
+    warehouse_path: WarehouseOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="HTML file. [default: dashboard.html in COPYDESK_QUALITY_DIR, else in the "
+            "quality folder beside the warehouse]",
+        ),
+    ] = None,
+) -> None:
+    """Write the data-quality dashboard: one offline HTML file built from the warehouse."""
+    from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
+    from copydesk.settings import Settings
+
+    cfg = Settings(warehouse=warehouse_path) if warehouse_path else Settings()
+    import duckdb
+
+    try:
+        written = write_dashboard(cfg.warehouse, out or cfg.quality_dir / DASHBOARD_NAME)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except duckdb.IOException as exc:  # a run holds the file: DuckDB has one writer
+        console.print(f"[red]error:[/red] {exc}; try again when the run has finished")
+        raise typer.Exit(1) from None
+    Console().print(f"dashboard: {written}")
+
+
 if __name__ == "__main__":
     app()

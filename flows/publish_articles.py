@@ -12,7 +12,11 @@ from pathlib import Path
 
 import duckdb
 from prefect import Flow, flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
@@ -24,6 +28,7 @@ from prefect_dask import DaskTaskRunner
 from copydesk import audit, batch_tables, publish, quality, runlog, scan, staging, warehouse
 from copydesk.batch import Plan, batched
 from copydesk.boilerplate import RulePack, load_rule_packs
+from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
 from copydesk.settings import Settings
 from copydesk.summary import STAGES, RunSummary, covered_seconds
 
@@ -68,10 +73,14 @@ def publish_articles(
         if abandoned:
             get_run_logger().warning("marked abandoned, their process gone: %s", abandoned)
         try:
-            return _run(con, cfg, run_id, packs)
+            summary = _run(con, cfg, run_id, packs)
         except Exception as exc:
             runlog.mark_failed(con, run_id, f"{type(exc).__name__}: {exc}")  # blocked stays
             raise
+        finally:
+            con.close()  # the dashboard opens the file read-only, which this process must let go
+            _refresh_dashboard(cfg)
+    return summary
 
 
 def _run(
@@ -113,6 +122,21 @@ def _run(
     create_markdown_artifact(key="run-summary-text", markdown=summary.markdown())
     log.info("published: %s; %s", summary.one_line(), summary.stage_line())
     return summary
+
+
+def _refresh_dashboard(cfg: Settings) -> None:
+    """Write the quality dashboard beside the warehouse and link it from the run; a failure
+    to write it is logged, never the run's failure."""
+    log = get_run_logger()
+    try:
+        path = write_dashboard(cfg.warehouse, cfg.quality_dir / DASHBOARD_NAME)
+    except (OSError, duckdb.Error) as exc:
+        log.warning("quality dashboard not refreshed: %s", exc)
+        return
+    log.info("quality dashboard: %s", path)
+    create_link_artifact(
+        key="quality-dashboard", link=path.resolve().as_uri(), description="copydesk quality"
+    )
 
 
 def _clean_and_stage(

@@ -27,3 +27,31 @@ def test_run_refuses_a_missing_input_folder(tmp_path: Path):
 
     assert result.exit_code == 2
     assert "input folder not found" in result.output
+
+
+def test_dashboard_refuses_a_missing_warehouse_without_creating_it(tmp_path: Path):
+    missing = tmp_path / "nothing.duckdb"
+
+    result = CliRunner().invoke(app, ["dashboard", "--warehouse", str(missing)])
+
+    assert result.exit_code == 2
+    assert "warehouse not found" in result.output
+    assert not missing.exists()
+
+
+def test_dashboard_goes_to_the_quality_folder_beside_the_warehouse(tmp_path: Path, monkeypatch):
+    import duckdb
+
+    from copydesk.settings import PROJECT_ROOT
+
+    monkeypatch.delenv("COPYDESK_QUALITY_DIR", raising=False)
+    warehouse = tmp_path / "corpus" / "w.duckdb"
+    warehouse.parent.mkdir()
+    con = duckdb.connect(str(warehouse))
+    con.execute((PROJECT_ROOT / "sql" / "schema.sql").read_text(encoding="utf-8"))
+    con.close()
+
+    result = CliRunner().invoke(app, ["dashboard", "--warehouse", str(warehouse)])
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "corpus" / "quality" / "dashboard.html").is_file()
