@@ -1,41 +1,206 @@
-"""All settings of a run in one object, read from COPYDESK_* environment variables."""
+"""All settings of a run in one object, read from COPYDESK_* environment variables, and
+checked before a run starts (load_settings, check_folders)."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "COPYDESK_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COPYDESK_")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     input_dir: Path = Path("data/raw")
     warehouse: Path = Path("data/warehouse.duckdb")
     quality_dir: Path = Path("data/quality")  # GX Data Docs are built here
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_dirs: list[Path] = Field(default_factory=list)  # extra rule packs, after the shipped ones
-    batch_size: int = 200
-    workers: int = 1  # processes that clean batches (a local Dask cluster when more than one)
+    batch_size: int = Field(200, ge=1)
+    # processes that clean batches (a local Dask cluster when more than one)
+    workers: int = Field(1, ge=1)
     dask_address: str | None = None  # an existing Dask scheduler, e.g. "tcp://10.0.0.5:8786"
-    max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are quarantined as too_large
+    max_file_bytes: int = Field(20 * 1024 * 1024, ge=1)  # larger inputs: quarantined too_large
     # Files that are not articles; matched against the name relative to the input folder.
     exclude: list[str] = Field(default_factory=lambda: [".*", "*/.*", "README*", "LICENSE*"])
+    # Read files and folders that symbolic links inside the input folder lead to outside it
+    # (otherwise such a link is quarantined as outside_input, its target never opened).
+    follow_symlinks: bool = False
     # What happens to a paragraph an earlier article already carried: "keep" it in the body
     # (recorded in published.paragraphs.first_article_id) or "cut" it (recorded as a removal).
     cross_article_paragraphs: Literal["keep", "cut"] = "keep"
     # Near-duplicate articles (bench/neardup.py measured these): the same story when their word
     # 3-gram sets have Jaccard similarity >= near_jaccard, or when a shorter one has
     # near_containment of its 3-grams inside a longer one (a teaser and its full story).
-    near_jaccard: float = 0.5
-    near_containment: float = 0.8
+    near_jaccard: float = Field(0.5, gt=0, le=1)
+    near_containment: float = Field(0.8, gt=0, le=1)
     # "publish" near duplicates with duplicate_of set, or "hold" them back in quarantine.
     near_policy: Literal["publish", "hold"] = "publish"
     # Canonical copy of a new cluster: the "earliest" seen (published articles first, then in
     # input order) or the "longest" body. An existing cluster keeps its canonical and its id.
     canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        check_cron(value)
+        return value
+
+
+class SettingsError(ValueError):
+    """A setting that makes no sense; its text is one line naming the variable and the fix."""
+
+
+# The command-line option that sets a field for one run, where there is one.
+OPTIONS = {
+    "input_dir": "--input",
+    "warehouse": "--warehouse",
+    "batch_size": "--batch-size",
+    "workers": "--workers",
+    "dask_address": "--dask-address",
+    "schedule_cron": "--cron",
+}
+_FIXES = {
+    "batch_size": "use a whole number of files per batch, 1 or more (default 200)",
+    "workers": "use a whole number of processes, 1 or more (default 1)",
+    "max_file_bytes": "use a size in bytes above 0 (default 20971520, 20 MB)",
+    "near_jaccard": "use a similarity above 0 and at most 1 (default 0.5)",
+    "near_containment": "use a share above 0 and at most 1 (default 0.8)",
+    "exclude": """use a JSON list of file name patterns, e.g. '["README*", ".*", "*/.*"]'""",
+    "rules_dirs": """use a JSON list of folders, e.g. '["/srv/rules"]'""",
+    "schedule_cron": "use five cron fields: minute hour day-of-month month day-of-week, "
+    "e.g. '0 2 * * *'",
+    "follow_symlinks": "use true or false",
+}
+
+
+def name_of(field: str) -> str:
+    """How a user sets `field`: its environment variable, and its option when it has one."""
+    env = ENV_PREFIX + field.upper()
+    return f"{env} (or {OPTIONS[field]})" if field in OPTIONS else env
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The settings from COPYDESK_* variables, `overrides` (None values ignored) on top,
+    checked; raises SettingsError naming the variable and the fix."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        message = error["msg"].removeprefix("Value error, ")
+        fix = _FIXES.get(field, "change it, or unset it for the default")
+        raise SettingsError(
+            f"{name_of(field)} = {_shown(error.get('input'))}: {message}; {fix}"
+        ) from None
+    except SourceError as exc:  # a list or bool variable that is not JSON
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = found.group(1) if found else "?"
+        fix = _FIXES.get(field, "see the settings in README")
+        raise SettingsError(f"{name_of(field)} cannot be read: {fix}") from None
+
+
+def _shown(value: object) -> str:
+    return " ".join(repr(value).split())[:80]
+
+
+def check_folders(cfg: Settings) -> None:
+    """Raise SettingsError when a folder a run needs is missing or cannot be written, so the
+    run fails before it starts rather than at its end."""
+    if not cfg.input_dir.is_dir():
+        raise SettingsError(
+            f"{name_of('input_dir')} = {str(cfg.input_dir)!r}: no such folder; "
+            "point it at the folder of articles"
+        )
+    suite = cfg.expectations_dir / "articles.json"
+    if not suite.is_file():
+        raise SettingsError(
+            f"{name_of('expectations_dir')} = {str(cfg.expectations_dir)!r}: holds no "
+            "articles.json; point it at a folder with the expectation suite"
+        )
+    for folder in cfg.rules_dirs:
+        if not folder.is_dir():
+            raise SettingsError(
+                f"{name_of('rules_dirs')} names {str(folder)!r}: no such folder; "
+                "create it or leave it out of the list"
+            )
+    for field, folder in (
+        ("quality_dir", cfg.quality_dir),
+        ("warehouse", cfg.warehouse.parent),
+    ):
+        if problem := _unwritable(folder):
+            raise SettingsError(
+                f"{name_of(field)} = {str(getattr(cfg, field))!r}: {problem}; "
+                "choose a folder this user can write"
+            )
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be written in `folder` (created if missing), or None when they can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write in {str(folder)!r} ({exc.strerror or type(exc).__name__})"
+    return None
+
+
+# --- cron strings: five fields, each a list of *, numbers, names, ranges and steps
+
+_CRON_FIELDS = (  # name, lowest, highest, names
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan feb mar apr may jun jul aug sep oct nov dec").split()),
+    ("day of week", 0, 7, "sun mon tue wed thu fri sat".split()),
+)
+_CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+
+
+def check_cron(text: str) -> None:
+    """Raise ValueError saying which field of a cron string is wrong."""
+    if text.strip().lower() in _CRON_MACROS:
+        return
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron string has 5 fields, this one {len(fields)}")
+    for value, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for part in value.lower().split(","):
+            if not _cron_part_ok(part, low, high, names, name):
+                raise ValueError(f"{name} field {value!r} is not valid (values {low}-{high})")
+
+
+def _cron_part_ok(part: str, low: int, high: int, names: list, field: str) -> bool:
+    span, _, step = part.partition("/")
+    if step and not (step.isdigit() and int(step) >= 1):
+        return False
+    if field == "day of month" and span == "l":  # the last day of the month
+        return True
+    if field == "day of week" and re.fullmatch(r"[0-7](#[1-5]|l)", span):  # 5#2, 5l
+        return True
+    if span == "*":
+        return True
+    ends = span.split("-")
+    if len(ends) > 2 or (step and len(ends) == 1 and not ends[0].isdigit()):
+        return False
+
+    def value(end: str) -> int | None:
+        if end.isdigit():
+            return int(end)
+        return names.index(end) + (1 if field == "month" else 0) if end in names else None
+
+    numbers = [value(end) for end in ends]
+    if any(n is None or not low <= n <= high for n in numbers):
+        return False
+    return len(numbers) == 1 or numbers[0] <= numbers[1]

@@ -1,0 +1,139 @@
+"""Settings: read from COPYDESK_* variables, and refused before a run when they make no sense."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copydesk.settings import (
+    Settings,
+    SettingsError,
+    check_cron,
+    check_folders,
+    load_settings,
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"COPYDESK_{name.upper()}", raising=False)
+
+
+def test_defaults_load_and_overrides_win(monkeypatch):
+    monkeypatch.setenv("COPYDESK_BATCH_SIZE", "50")
+    assert load_settings().batch_size == 50
+    assert load_settings(batch_size=7, workers=None).batch_size == 7
+    assert load_settings().follow_symlinks is False
+    monkeypatch.setenv("COPYDESK_FOLLOW_SYMLINKS", "true")
+    assert load_settings().follow_symlinks is True
+
+
+BAD = [
+    ("BATCH_SIZE", "0", "COPYDESK_BATCH_SIZE (or --batch-size) = '0'", "1 or more"),
+    ("BATCH_SIZE", "ten", "COPYDESK_BATCH_SIZE (or --batch-size) = 'ten'", "whole number"),
+    ("WORKERS", "0", "COPYDESK_WORKERS (or --workers)", "1 or more"),
+    ("MAX_FILE_BYTES", "-1", "COPYDESK_MAX_FILE_BYTES = '-1'", "above 0"),
+    ("MAX_FILE_BYTES", "0", "COPYDESK_MAX_FILE_BYTES = '0'", "above 0"),
+    ("NEAR_JACCARD", "0", "COPYDESK_NEAR_JACCARD", "above 0 and at most 1"),
+    ("NEAR_CONTAINMENT", "1.2", "COPYDESK_NEAR_CONTAINMENT", "above 0 and at most 1"),
+    ("EXCLUDE", "README*", "COPYDESK_EXCLUDE cannot be read", "JSON list of file name patterns"),
+    ("RULES_DIRS", "/srv/rules", "COPYDESK_RULES_DIRS cannot be read", "JSON list of folders"),
+    ("SCHEDULE_CRON", "0 24 * * *", "COPYDESK_SCHEDULE_CRON (or --cron)", "hour field '24'"),
+    ("NEAR_POLICY", "drop", "COPYDESK_NEAR_POLICY = 'drop'", "'publish' or 'hold'"),
+    ("FOLLOW_SYMLINKS", "maybe", "COPYDESK_FOLLOW_SYMLINKS", "true or false"),
+]
+
+
+@pytest.mark.parametrize(("var", "value", "names", "fix"), BAD, ids=[f"{b[0]}={b[1]}" for b in BAD])
+def test_a_bad_variable_is_refused_in_one_line_naming_it_and_the_fix(
+    monkeypatch, var, value, names, fix
+):
+    monkeypatch.setenv(f"COPYDESK_{var}", value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    text = str(info.value)
+    assert text.startswith(names) and fix in text
+    assert "\n" not in text
+    assert isinstance(info.value, ValueError)
+
+
+def test_a_bad_override_is_named_like_its_option():
+    with pytest.raises(SettingsError, match=r"^COPYDESK_BATCH_SIZE \(or --batch-size\) = 0:"):
+        load_settings(batch_size=0)
+
+
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 2 * * *",
+        "*/15 * * * *",
+        "0 9-17/2 * * mon-fri",
+        "0 0 1,15 * *",
+        "@daily",
+        "0 0 L * *",
+        "30 4 * jan,jul 5#2",
+        "0 0 * * 7",
+    ],
+)
+def test_valid_cron_strings_pass(cron):
+    check_cron(cron)
+
+
+@pytest.mark.parametrize(
+    ("cron", "message"),
+    [
+        ("0 2 * *", "5 fields, this one 4"),
+        ("60 * * * *", "minute field '60'"),
+        ("0 0 32 * *", "day of month field '32'"),
+        ("0 0 * 13 *", "month field '13'"),
+        ("0 0 * * 8", "day of week field '8'"),
+        ("*/0 * * * *", r"minute field '\*/0'"),
+        ("0 5-2 * * *", "hour field '5-2'"),
+        ("0 0 * * funday", "day of week field 'funday'"),
+    ],
+)
+def test_invalid_cron_strings_name_the_field(cron, message):
+    with pytest.raises(ValueError, match=message):
+        check_cron(cron)
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "input").mkdir()
+    return {
+        "input_dir": tmp_path / "input",
+        "quality_dir": tmp_path / "q",
+        "warehouse": tmp_path / "w.duckdb",
+    }
+
+
+def test_check_folders_passes_and_creates_the_quality_folder(folders):
+    check_folders(load_settings(**folders))
+    assert folders["quality_dir"].is_dir()
+
+
+def test_an_unwritable_quality_folder_fails_before_the_run(folders, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    cfg = load_settings(**{**folders, "quality_dir": tmp_path / "a-file" / "quality"})
+    with pytest.raises(SettingsError, match=r"^COPYDESK_QUALITY_DIR = .*cannot write in") as info:
+        check_folders(cfg)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"input_dir": Path("/nonexistent/input")},
+            r"^COPYDESK_INPUT_DIR \(or --input\) .*no such",
+        ),
+        ({"rules_dirs": [Path("/nonexistent/rules")]}, "^COPYDESK_RULES_DIRS names"),
+        ({"expectations_dir": Path("/nonexistent")}, "^COPYDESK_EXPECTATIONS_DIR .*articles.json"),
+        ({"warehouse": Path("/dev/null/w.duckdb")}, r"^COPYDESK_WAREHOUSE \(or --warehouse\)"),
+    ],
+)
+def test_check_folders_names_the_setting_at_fault(folders, change, message):
+    with pytest.raises(SettingsError, match=message):
+        check_folders(load_settings(**{**folders, **change}))
