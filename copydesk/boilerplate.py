@@ -154,21 +154,84 @@ class RulePack:
         return any(m in text for m in self.markers)
 
 
+class RulePackError(ValueError):
+    """A rule pack that cannot be used; its text is one line naming the file and the rule."""
+
+
+# The fields a pack and a rule may have, with their types; anything else is a typo.
+PACK_FIELDS = {"id": str, "site_name": str, "description": str, "domains": list, "markers": list}
+RULE_FIELDS = {
+    "id": str,
+    "reason": str,
+    "pattern": str,
+    "whole": bool,
+    "case_sensitive": bool,
+    "max_chars": int,
+    "max_position": int,
+    "also_next": int,
+    "then_headlines": bool,
+    "truncates": bool,
+}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
+
+
+def _check_fields(table: object, fields: dict[str, type], where: str) -> dict:
+    """`table` itself after checking it is a TOML table of known fields of the right types."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table, not {table!r}")
+    for key, value in table.items():
+        if key not in fields:
+            raise ValueError(f"{where}: unknown field {key!r} (known: {', '.join(fields)})")
+        kind = fields[key]
+        # TOML true is a Python int too: a bool is no number here.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{where}: {key} must be {_TYPE_NAMES[kind]}, not {value!r}")
+        if kind is int and value < (1 if key == "max_chars" else 0):
+            raise ValueError(f"{where}: {key} must not be {value}")
+    return table
+
+
 def parse_pack(data: dict, origin: str) -> RulePack:
-    """A RulePack from the parsed TOML of a rule file; `origin` names it in errors."""
+    """A RulePack from the parsed TOML of a rule file; `origin` names it in errors. Every
+    field's type is checked and every pattern compiled and checked for exponential
+    backtracking; raises RulePackError naming the file and the rule."""
+    where = "pack"
     try:
-        head = data["pack"]
+        if "pack" not in data:
+            raise ValueError("no [pack] table")
+        head = _check_fields(data["pack"], PACK_FIELDS, "[pack]")
+        if not head.get("id"):
+            raise ValueError("[pack] has no id")
         pack_id = head["id"]
+        unknown = set(data) - {"pack", "rules"}
+        if unknown:
+            raise ValueError(f"unknown table {sorted(unknown)[0]!r} (known: pack, rules)")
+        raw_rules = data.get("rules", [])
+        if not isinstance(raw_rules, list):
+            raise ValueError("rules must be an array of tables ([[rules]])")
         rules = []
-        for raw in data.get("rules", []):
+        for number, raw in enumerate(raw_rules, start=1):
+            where = f"rule {raw.get('id', f'#{number}') if isinstance(raw, dict) else number!r}"
+            _check_fields(raw, RULE_FIELDS, where)
+            for key in ("id", "reason", "pattern"):
+                if not raw.get(key):
+                    raise ValueError(f"{where}: {key} is missing or empty")
             flags = 0 if raw.get("case_sensitive") else re.IGNORECASE
-            if not isinstance(raw["pattern"], str) or not raw["pattern"]:
-                raise ValueError(f"rule {raw.get('id')!r}: pattern must be a non-empty string")
+            try:
+                regex = re.compile(raw["pattern"], flags)
+            except re.error as exc:
+                raise ValueError(f"{where}: pattern is not a valid regex ({exc})") from None
+            if risk := backtracking_risk(regex):
+                raise ValueError(
+                    f"{where}: pattern {raw['pattern']!r} can take exponential time on some "
+                    f"paragraphs ({risk}); rewrite it so that no repeated part can match the "
+                    "same text in two ways"
+                )
             rules.append(
                 Rule(
                     id=f"{pack_id}/{raw['id']}",
                     reason=check_reason(raw["reason"]),
-                    regex=re.compile(raw["pattern"], flags),
+                    regex=regex,
                     whole=raw.get("whole", False),
                     max_chars=raw.get("max_chars", DEFAULT_MAX_CHARS),
                     max_position=raw.get("max_position"),
@@ -177,15 +240,16 @@ def parse_pack(data: dict, origin: str) -> RulePack:
                     truncates=raw.get("truncates", False),
                 )
             )
-    except (KeyError, ValueError, re.error) as exc:
-        raise ValueError(f"bad rule pack {origin}: {type(exc).__name__}: {exc}") from exc
-    ids = [r.id for r in rules]
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"bad rule pack {origin}: duplicate rule ids")
-    for key in ("domains", "markers"):
-        value = head.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ValueError(f"bad rule pack {origin}: {key} must be a list of strings")
+        where = "pack"
+        ids = [r.id for r in rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate rule ids")
+        for key in ("domains", "markers"):
+            if not all(isinstance(v, str) and v for v in head.get(key, [])):
+                raise ValueError(f"[pack]: {key} must be a list of strings")
+    except ValueError as exc:
+        where_text = "" if where == "pack" or str(exc).startswith(where) else f"{where}: "
+        raise RulePackError(f"bad rule pack {origin}: {where_text}{exc}") from None
     return RulePack(
         id=pack_id,
         rules=tuple(rules),
@@ -195,8 +259,131 @@ def parse_pack(data: dict, origin: str) -> RulePack:
     )
 
 
+# --- patterns that can backtrack for ever
+
+_REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
+_ZERO_WIDTH = (_constants.AT, _constants.ASSERT, _constants.ASSERT_NOT)
+
+
+def backtracking_risk(regex: re.Pattern[str]) -> str | None:
+    """Why Python's backtracking engine can take exponential time on this pattern, or None:
+    a repeated part whose only required piece is itself repeated ("(a+)+", "(\\w+\\s?)+"), or
+    a repeated choice between alternatives that can start with the same character
+    ("(a|aa)+"). A check of the two shapes that cause it in practice, not a proof."""
+    return _risk(list(_parser.parse(regex.pattern, regex.flags)))
+
+
+def _risk(items: list) -> str | None:
+    for op, arg in items:
+        inner: list[list] = []
+        if op in _REPEATS:
+            _, high, body = arg
+            body = _core(list(body))
+            if high > 1 and (why := _ambiguous(body, many=high > MANY)):
+                return why
+            inner = [body]
+        elif op is _constants.SUBPATTERN:
+            inner = [list(arg[-1])]
+        elif op is _constants.BRANCH:
+            inner = [list(b) for b in arg[1]]
+        elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
+            inner = [list(arg[1])]
+        for part in inner:
+            if found := _risk(part):
+                return found
+    return None
+
+
+# A choice repeated at most this often costs at most 2**MANY tries per start: the shipped
+# byline rule repeats "(?: (?:Name|de|van|...))" up to 5 times, and "de" is also a Name.
+MANY = 10
+
+
+def _ambiguous(body: list, many: bool) -> str | None:
+    """Why one text can be split into repetitions of `body` in many ways, or None."""
+    required = [i for i, item in enumerate(body) if not _nullable(item)]
+    nested = [i for i, item in enumerate(body) if item[0] in _REPEATS and item[1][1] > 1]
+    if nested and set(required) <= set(nested):  # "(a+)+", "(\\s*\\w+)+", "(x+x+)+"
+        return "a repeat directly inside a repeat"
+    if not many:
+        return None
+    for op, arg in body:
+        if op is _constants.BRANCH:
+            choices = [list(b) for b in arg[1]]
+            firsts = [_first(c) for c in choices]
+            for i, one in enumerate(firsts):
+                for j in range(i + 1, len(firsts)):
+                    other = firsts[j]
+                    both_empty = _nullable((op, (None, [choices[i]]))) and _nullable(
+                        (op, (None, [choices[j]]))
+                    )
+                    if both_empty or one is None or other is None or one & other:
+                        return "a repeated choice whose alternatives overlap"
+    tail = body[required[-1] + 1 :] if required else []
+    if tail:
+        start, end = _first(body), _first(tail)
+        if start is None or end is None or start & end:
+            return "a repeated part whose optional end can also begin the next repetition"
+    return None
+
+
+def _core(items: list) -> list:
+    """A group's items with groups of one group unwrapped."""
+    while len(items) == 1 and items[0][0] is _constants.SUBPATTERN:
+        items = list(items[0][1][-1])
+    return items
+
+
+def _nullable(item: tuple) -> bool:
+    op, arg = item
+    if op in _ZERO_WIDTH:
+        return True
+    if op in _REPEATS:
+        return arg[0] == 0 or all(_nullable(i) for i in arg[2])
+    if op is _constants.SUBPATTERN:
+        return all(_nullable(i) for i in arg[-1])
+    if op is _constants.BRANCH:
+        return any(all(_nullable(i) for i in b) for b in arg[1])
+    return False
+
+
+def _first(items: list) -> set[str] | None:
+    """Lower-case characters a match of `items` can start with; None when too many to list."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op is _constants.LITERAL:
+            found = {chr(arg).lower()}
+        elif op is _constants.IN:
+            found = set()
+            for kind, value in arg:
+                if kind is _constants.LITERAL:
+                    found.add(chr(value).lower())
+                elif kind is _constants.RANGE and value[1] - value[0] < 256:
+                    found |= {chr(c).lower() for c in range(value[0], value[1] + 1)}
+                else:  # a category (\w), a negation or a wide range
+                    return None
+        elif op is _constants.SUBPATTERN:
+            found = _first(list(arg[-1]))
+        elif op is _constants.BRANCH:
+            parts = [_first(list(b)) for b in arg[1]]
+            found = None if None in parts else set().union(*parts)
+        elif op in _REPEATS:
+            found = _first(list(arg[2]))
+        else:  # any character, a back reference, ...
+            return None
+        if found is None:
+            return None
+        chars |= found
+        if not _nullable((op, arg)):
+            return chars
+    return chars
+
+
 def load_rule_packs(extra_dirs: Iterable[Path] = ()) -> tuple[RulePack, ...]:
-    """The shipped rule packs, then every *.toml pack in `extra_dirs`."""
+    """The shipped rule packs, then every *.toml pack in `extra_dirs`; raises RulePackError
+    (one line naming the file and the rule) for a pack that cannot be used."""
     files = sorted(SHIPPED_RULES_DIR.glob("*.toml"))
     for folder in extra_dirs:
         if not folder.is_dir():
@@ -204,11 +391,17 @@ def load_rule_packs(extra_dirs: Iterable[Path] = ()) -> tuple[RulePack, ...]:
         files.extend(sorted(folder.glob("*.toml")))
     packs = []
     for path in files:
-        with path.open("rb") as f:
-            packs.append(parse_pack(tomllib.load(f), str(path)))
+        try:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise RulePackError(f"bad rule pack {path}: not valid TOML ({exc})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RulePackError(f"bad rule pack {path}: cannot be read ({exc})") from None
+        packs.append(parse_pack(data, str(path)))
     pack_ids = [p.id for p in packs]
     if len(pack_ids) != len(set(pack_ids)):
-        raise ValueError(f"two rule packs share an id: {pack_ids}")
+        raise RulePackError(f"two rule packs share an id: {pack_ids}")
     log.debug("loaded %s rule packs", len(packs))
     return tuple(packs)
 
