@@ -6,6 +6,10 @@ import codecs
 import json
 import os
 import random
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -575,3 +579,47 @@ def test_too_large_file_is_hashed_to_the_end_but_not_kept(tmp_path):
     file, result = read_input(found(tmp_path, "big.txt"), 1, max_bytes=100)
     assert [r.reason for r in result.rejected] == ["too_large"]
     assert (file.sha256, file.size_bytes) == (file_sha256(path), 5000)
+
+
+AS_OTHER_USER = """
+import json, sys
+from pathlib import Path
+from copydesk.ingest import find_input_files, read_articles
+found = find_input_files(Path(sys.argv[1]))
+print(json.dumps({f.source_file: [[r.reason, r.detail] for r in
+      read_articles(f, 1, 10_000).rejected] for f in found}))
+"""
+
+
+@pytest.mark.skipif(
+    not ROOT or not shutil.which("setpriv"), reason="needs root and setpriv to become another user"
+)
+def test_no_permission_is_unreadable_for_a_user_the_mode_bits_stop():
+    """Root ignores mode bits, so the scan and the read run as the user nobody (65534)."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o777)
+        write(folder, "open.txt", GOOD)
+        write(folder, "locked.txt", GOOD).chmod(0)
+        write(folder, "shut/a.txt", GOOD)
+        (folder / "shut").chmod(0)
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        run = subprocess.run(
+            [*command, sys.executable, "-c", AS_OTHER_USER, str(folder)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            timeout=60,
+        )
+        if run.returncode and "Permission denied" in run.stderr and "import" in run.stderr:
+            pytest.skip(f"the user nobody cannot import copydesk here: {run.stderr[-200:]}")
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout) == {
+            "locked.txt": [["unreadable", "cannot be opened (Permission denied)"]],
+            "open.txt": [],
+            "shut/": [["unreadable", "folder cannot be listed (Permission denied)"]],
+        }
+    finally:
+        (folder / "shut").chmod(0o755)
+        shutil.rmtree(folder)
