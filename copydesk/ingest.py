@@ -224,7 +224,7 @@ def _follow_link(
         kind = "folder" if stat.S_ISDIR(info.st_mode) else "file"
         detail = (
             f"symbolic link to a {kind} outside the input folder; not read "
-            "(COPYDESK_FOLLOW_SYMLINKS=true reads such links)"
+            "(setting follow_symlinks)"
         )
         return link, None, ("outside_input", detail)
     if stat.S_ISDIR(info.st_mode) and inside and not follow:
