@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"
 
+    def __init__(self, **values: object) -> None:
+        """Raises SettingsError, one line naming the variable and the fix, for a bad value
+        (wherever Settings is built: the command, the flow, a test)."""
+        try:
+            super().__init__(**values)
+        except (ValidationError, SourceError) as exc:
+            raise _one_line(exc) from None
+
     @field_validator("schedule_cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
@@ -92,22 +100,21 @@ def name_of(field: str) -> str:
 def load_settings(**overrides: object) -> Settings:
     """The settings from COPYDESK_* variables, `overrides` (None values ignored) on top,
     checked; raises SettingsError naming the variable and the fix."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _one_line(exc: ValidationError | SourceError) -> SettingsError:
+    if isinstance(exc, ValidationError):
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"
         message = error["msg"].removeprefix("Value error, ")
         fix = _FIXES.get(field, "change it, or unset it for the default")
-        raise SettingsError(
-            f"{name_of(field)} = {_shown(error.get('input'))}: {message}; {fix}"
-        ) from None
-    except SourceError as exc:  # a list or bool variable that is not JSON
-        found = re.search(r'field "(\w+)"', str(exc))
-        field = found.group(1) if found else "?"
-        fix = _FIXES.get(field, "see the settings in README")
-        raise SettingsError(f"{name_of(field)} cannot be read: {fix}") from None
+        return SettingsError(f"{name_of(field)} = {_shown(error.get('input'))}: {message}; {fix}")
+    # A list or bool variable that is not JSON: pydantic-settings names only the field.
+    found = re.search(r'field "(\w+)"', str(exc))
+    field = found.group(1) if found else "?"
+    fix = _FIXES.get(field, "see the settings in README")
+    return SettingsError(f"{name_of(field)} cannot be read: {fix}")
 
 
 def _shown(value: object) -> str:

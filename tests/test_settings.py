@@ -137,3 +137,13 @@ def test_an_unwritable_quality_folder_fails_before_the_run(folders, tmp_path):
 def test_check_folders_names_the_setting_at_fault(folders, change, message):
     with pytest.raises(SettingsError, match=message):
         check_folders(load_settings(**{**folders, **change}))
+
+
+def test_settings_built_directly_raise_the_same_one_line_error(monkeypatch):
+    """The flow builds Settings itself: a bad value stops it with the same message."""
+    monkeypatch.setenv("COPYDESK_MAX_FILE_BYTES", "-1")
+    with pytest.raises(SettingsError, match="^COPYDESK_MAX_FILE_BYTES = '-1': "):
+        Settings()
+    monkeypatch.setenv("COPYDESK_MAX_FILE_BYTES", "100")
+    with pytest.raises(SettingsError, match=r"^COPYDESK_BATCH_SIZE \(or --batch-size\) = 0"):
+        Settings(batch_size=0)

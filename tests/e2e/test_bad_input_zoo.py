@@ -197,3 +197,40 @@ def test_bad_input_zoo_publishes_the_good_files_and_quarantines_each_odd_one(
     after = published_state(db)
     for table in ("articles", "paragraphs", "removals", "quarantine"):
         assert after[table] == before[table], table
+
+
+@pytest.mark.parametrize(
+    ("env", "error", "message"),
+    [
+        ({"COPYDESK_MAX_FILE_BYTES": "-1"}, "SettingsError", "^COPYDESK_MAX_FILE_BYTES = '-1'"),
+        (
+            {"COPYDESK_BATCH_SIZE": "0"},
+            "SettingsError",
+            r"^COPYDESK_BATCH_SIZE \(or --batch-size\)",
+        ),
+        ({"COPYDESK_RULES_DIRS": "RULES"}, "RulePackError", "rule 'promo.x'.*exponential time"),
+    ],
+    ids=["negative max_file_bytes", "batch size 0", "slow rule pattern"],
+)
+def test_settings_that_make_no_sense_stop_the_flow_before_the_run_starts(
+    tmp_path, monkeypatch, env, error, message
+):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "house.toml").write_text(
+        '[pack]\nid = "house"\n[[rules]]\nid = "promo.x"\nreason = "promo"\n'
+        'pattern = "^(a|aa)+$"\n',
+        encoding="utf-8",
+    )
+    for name, value in env.items():
+        monkeypatch.setenv(name, f'["{rules}"]' if value == "RULES" else value)
+    inputs = tmp_path / "input"
+    inputs.mkdir()
+    (inputs / "good.txt").write_text(GOOD_ONE, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+
+    with pytest.raises(ValueError, match=message) as info:
+        publish_articles(input_dir=inputs, warehouse_path=db)
+
+    assert type(info.value).__name__ == error
+    assert not db.exists()  # no run was started, nothing was written
