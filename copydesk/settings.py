@@ -3,12 +3,13 @@ checked before a run starts (load_settings, check_folders)."""
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
@@ -63,6 +64,14 @@ class Settings(BaseSettings):
         check_cron(value)
         return value
 
+    @field_validator("quality_dir", "warehouse")
+    @classmethod
+    def _can_be_written(cls, value: Path, info: ValidationInfo) -> Path:
+        folder = value if info.field_name == "quality_dir" else value.parent
+        if problem := _not_creatable(folder):
+            raise ValueError(problem)
+        return value
+
 
 class SettingsError(ValueError):
     """A setting that makes no sense; its text is one line naming the variable and the fix."""
@@ -88,6 +97,8 @@ _FIXES = {
     "schedule_cron": "use five cron fields: minute hour day-of-month month day-of-week, "
     "e.g. '0 2 * * *'",
     "follow_symlinks": "use true or false",
+    "quality_dir": "choose a folder this user can write",
+    "warehouse": "choose a file in a folder this user can write",
 }
 
 
@@ -150,6 +161,19 @@ def check_folders(cfg: Settings) -> None:
                 f"{name_of(field)} = {str(getattr(cfg, field))!r}: {problem}; "
                 "choose a folder this user can write"
             )
+
+
+def _not_creatable(folder: Path) -> str | None:
+    """Why `folder` cannot be written or created, judged without creating anything: the
+    nearest part of it that exists must be a folder this user may write in."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{str(existing)!r} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"no permission to write in {str(existing)!r}"
+    return None
 
 
 def _unwritable(folder: Path) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -114,12 +115,32 @@ def test_check_folders_passes_and_creates_the_quality_folder(folders):
     assert folders["quality_dir"].is_dir()
 
 
-def test_an_unwritable_quality_folder_fails_before_the_run(folders, tmp_path):
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("quality_dir", "^COPYDESK_QUALITY_DIR = .*a-file' is a file, not a folder; choose a"),
+        ("warehouse", r"^COPYDESK_WAREHOUSE \(or --warehouse\) = .*a-file' is a file"),
+    ],
+)
+def test_a_folder_that_cannot_be_written_is_refused_with_the_settings(
+    folders, tmp_path, field, message
+):
     (tmp_path / "a-file").write_text("x")
-    cfg = load_settings(**{**folders, "quality_dir": tmp_path / "a-file" / "quality"})
-    with pytest.raises(SettingsError, match=r"^COPYDESK_QUALITY_DIR = .*cannot write in") as info:
-        check_folders(cfg)
+    with pytest.raises(SettingsError, match=message) as info:
+        load_settings(**{**folders, field: tmp_path / "a-file" / "sub" / "w.duckdb"})
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in a folder whatever its mode bits")
+def test_check_folders_tries_a_write_in_the_quality_folder(folders):
+    folders["quality_dir"].mkdir()
+    cfg = load_settings(**folders)
+    folders["quality_dir"].chmod(0o500)
+    try:
+        with pytest.raises(SettingsError, match="^COPYDESK_QUALITY_DIR = .*cannot write in"):
+            check_folders(cfg)
+    finally:
+        folders["quality_dir"].chmod(0o755)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +152,6 @@ def test_an_unwritable_quality_folder_fails_before_the_run(folders, tmp_path):
         ),
         ({"rules_dirs": [Path("/nonexistent/rules")]}, "^COPYDESK_RULES_DIRS names"),
         ({"expectations_dir": Path("/nonexistent")}, "^COPYDESK_EXPECTATIONS_DIR .*articles.json"),
-        ({"warehouse": Path("/dev/null/w.duckdb")}, r"^COPYDESK_WAREHOUSE \(or --warehouse\)"),
     ],
 )
 def test_check_folders_names_the_setting_at_fault(folders, change, message):

@@ -209,8 +209,9 @@ def test_bad_input_zoo_publishes_the_good_files_and_quarantines_each_odd_one(
             r"^COPYDESK_BATCH_SIZE \(or --batch-size\)",
         ),
         ({"COPYDESK_RULES_DIRS": "RULES"}, "RulePackError", "rule 'promo.x'.*exponential time"),
+        ({"COPYDESK_QUALITY_DIR": "UNDER_A_FILE"}, "SettingsError", "^COPYDESK_QUALITY_DIR = "),
     ],
-    ids=["negative max_file_bytes", "batch size 0", "slow rule pattern"],
+    ids=["negative max_file_bytes", "batch size 0", "slow rule pattern", "unwritable quality"],
 )
 def test_settings_that_make_no_sense_stop_the_flow_before_the_run_starts(
     tmp_path, monkeypatch, env, error, message
@@ -222,8 +223,10 @@ def test_settings_that_make_no_sense_stop_the_flow_before_the_run_starts(
         'pattern = "^(a|aa)+$"\n',
         encoding="utf-8",
     )
+    (tmp_path / "a-file").write_text("x")
+    values = {"RULES": f'["{rules}"]', "UNDER_A_FILE": str(tmp_path / "a-file" / "quality")}
     for name, value in env.items():
-        monkeypatch.setenv(name, f'["{rules}"]' if value == "RULES" else value)
+        monkeypatch.setenv(name, values.get(value, value))
     inputs = tmp_path / "input"
     inputs.mkdir()
     (inputs / "good.txt").write_text(GOOD_ONE, encoding="utf-8")
