@@ -480,6 +480,13 @@ def _split(found: FoundFile, version: int, got: FileBytes) -> StepResult[RawArti
             except json.JSONDecodeError as exc:
                 reject("malformed", f"line {line_no}: not JSON ({exc.msg})", line_no, line)
                 continue
+            except RecursionError:
+                reject("malformed", f"line {line_no}: JSON nested too deeply", line_no, line)
+                continue
+            except ValueError as exc:  # a number too long to convert
+                detail = f"line {line_no}: JSON value out of range ({str(exc).split(';')[0]})"
+                reject("malformed", detail, line_no, line)
+                continue
             body = record.get("html") or record.get("text") if isinstance(record, dict) else None
             if not isinstance(body, str) or not body.strip():
                 reject("malformed", f"line {line_no}: no 'text' or 'html' field", line_no, line)

@@ -625,3 +625,14 @@ def test_no_permission_is_unreadable_for_a_user_the_mode_bits_stop():
     finally:
         (folder / "shut").chmod(0o755)
         shutil.rmtree(folder)
+
+
+def test_feed_lines_python_cannot_parse_are_malformed_not_a_crash(tmp_path):
+    nested = "[" * 100_000 + "]" * 100_000
+    huge = '{"text": "A number.", "n": ' + "9" * 5000 + "}"
+    write(tmp_path, "feed.jsonl", "\n".join([nested, huge, '{"text": "Good line."}']))
+    result = read_articles(found(tmp_path, "feed.jsonl"), 1, 1_000_000)
+    assert [r.content for r in result.kept] == ["Good line."]
+    assert [(r.item, r.reason) for r in result.rejected] == [(1, "malformed"), (2, "malformed")]
+    assert result.rejected[0].detail == "line 1: JSON nested too deeply"
+    assert result.rejected[1].detail.startswith("line 2: JSON value out of range (Exceeds")
