@@ -279,8 +279,10 @@ def decode_bytes(data: bytes, html: bool = False) -> tuple[str, str]:
     ignored = None  # a declared charset that is no text encoding Python has
     if html and (declared := _META_CHARSET.search(data[:4096])):
         name = declared.group(1).decode("ascii").lower()
-        # Browsers read a page declared Latin-1 or ASCII as windows-1252 (WHATWG Encoding).
+        # Browsers read a page declared Latin-1 or ASCII as windows-1252, and one declared
+        # UTF-16 or UTF-32 (which a <meta> read as ASCII cannot be in) as UTF-8 (WHATWG).
         name = "cp1252" if name in _READ_AS_CP1252 else name
+        name = "utf-8" if re.fullmatch(r"(utf|ucs)-?(16|32|2|4)(-?[lb]e)?", name) else name
         if _page_codec(name):
             candidates.insert(0, name)
         else:

@@ -636,3 +636,9 @@ def test_feed_lines_python_cannot_parse_are_malformed_not_a_crash(tmp_path):
     assert [(r.item, r.reason) for r in result.rejected] == [(1, "malformed"), (2, "malformed")]
     assert result.rejected[0].detail == "line 1: JSON nested too deeply"
     assert result.rejected[1].detail.startswith("line 2: JSON value out of range (Exceeds")
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
+def test_page_declaring_utf16_in_ascii_markup_is_read_as_utf8(charset):
+    html = f'<html><head><meta charset="{charset}"></head><body><p>{TEXT}</p></body></html>'
+    assert decode_bytes(html.encode("utf-8"), html=True) == (html, "utf-8")
