@@ -638,7 +638,10 @@ def test_feed_lines_python_cannot_parse_are_malformed_not_a_crash(tmp_path):
     assert result.rejected[1].detail.startswith("line 2: JSON value out of range (Exceeds")
 
 
+@pytest.mark.parametrize("pad", ["", " "], ids=["even length", "odd length"])
 @pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
-def test_page_declaring_utf16_in_ascii_markup_is_read_as_utf8(charset):
+def test_page_declaring_utf16_in_ascii_markup_is_read_as_utf8(charset, pad):
+    """An even number of bytes decodes as UTF-16 without error, into CJK garbage."""
     html = f'<html><head><meta charset="{charset}"></head><body><p>{TEXT}</p></body></html>'
+    html += pad
     assert decode_bytes(html.encode("utf-8"), html=True) == (html, "utf-8")
