@@ -302,29 +302,69 @@ MANY = 10
 def _ambiguous(body: list, many: bool) -> str | None:
     """Why one text can be split into repetitions of `body` in many ways, or None."""
     required = [i for i, item in enumerate(body) if not _nullable(item)]
-    nested = [i for i, item in enumerate(body) if item[0] in _REPEATS and item[1][1] > 1]
-    if nested and set(required) <= set(nested):  # "(a+)+", "(\\s*\\w+)+", "(x+x+)+"
-        return "a repeat directly inside a repeat"
+    nested = [i for i, item in enumerate(body) if _is_loop(item)]
+    if nested and set(required) <= set(nested):
+        # "(a+)+", "(\\s*\\w+)+", "([a-z]+|[0-9]+)+": an inner repeat does the work of the
+        # outer one in many ways; "(x+x+)+": two repeats trade characters. "(\\s+\\w+)+"
+        # splits a text one way only.
+        runs = [_first([body[i]]) for i in required]
+        pairs = zip(runs, runs[1:] + runs[:1], strict=True)
+        if len(runs) <= 1 or any(a.overlaps(b) for a, b in pairs):
+            return "a repeat directly inside a repeat"
+    if _ends(body).overlaps(_first(body)):  # "(?:[a-z]\\w*)+": where does a word split?
+        return "a repeated part ending in a repeat that can also begin the next repetition"
     if not many:
         return None
     for op, arg in body:
         if op is _constants.BRANCH:
             choices = [list(b) for b in arg[1]]
             firsts = [_first(c) for c in choices]
-            for i, one in enumerate(firsts):
-                for j in range(i + 1, len(firsts)):
-                    other = firsts[j]
-                    both_empty = _nullable((op, (None, [choices[i]]))) and _nullable(
-                        (op, (None, [choices[j]]))
-                    )
-                    if both_empty or one is None or other is None or one & other:
+            empty = [all(_nullable(i) for i in c) for c in choices]
+            for i in range(len(choices)):
+                for j in range(i + 1, len(choices)):
+                    if (empty[i] and empty[j]) or firsts[i].overlaps(firsts[j]):
                         return "a repeated choice whose alternatives overlap"
     tail = body[required[-1] + 1 :] if required else []
-    if tail:
-        start, end = _first(body), _first(tail)
-        if start is None or end is None or start & end:
-            return "a repeated part whose optional end can also begin the next repetition"
+    if tail and _first(body).overlaps(_first(tail)):
+        return "a repeated part whose optional end can also begin the next repetition"
     return None
+
+
+def _is_loop(item: tuple) -> bool:
+    """Whether `item` repeats something, or is a group or choice whose one required part
+    does (as "[a-z]+" in "(?:[a-z]+|[0-9]+)")."""
+    op, arg = item
+    if op in _REPEATS:
+        return arg[1] > 1
+    if op is _constants.SUBPATTERN:
+        alternatives = [list(arg[-1])]
+    elif op is _constants.BRANCH:
+        alternatives = [list(b) for b in arg[1]]
+    else:
+        return False
+    for items in alternatives:
+        required = [i for i in items if not _nullable(i)]
+        if len(required) == 1 and _is_loop(required[0]):
+            return True
+        if not required and any(_is_loop(i) for i in items):
+            return True
+    return False
+
+
+def _ends(items: list) -> _Chars:
+    """The characters of the repeats a match of `items` can end with."""
+    chars = _Chars()
+    for op, arg in reversed(items):
+        if op in _REPEATS and arg[1] > 1:
+            chars |= _first(list(arg[2]))
+        elif op is _constants.SUBPATTERN:
+            chars |= _ends(list(arg[-1]))
+        elif op is _constants.BRANCH:
+            for branch in arg[1]:
+                chars |= _ends(list(branch))
+        if not _nullable((op, arg)):
+            break
+    return chars
 
 
 def _core(items: list) -> list:
@@ -347,34 +387,95 @@ def _nullable(item: tuple) -> bool:
     return False
 
 
-def _first(items: list) -> set[str] | None:
-    """Lower-case characters a match of `items` can start with; None when too many to list."""
-    chars: set[str] = set()
+# Characters on which two character classes are tried against each other, besides the
+# literal characters the patterns name: ASCII, Latin-1, and a few spaces, digits and letters
+# of other scripts.
+_SAMPLE = frozenset(map(chr, range(0x250))) | frozenset(
+    "\u2028\u3000\u2019\u20ac\u0663\u0451\u4e2d"
+)
+_CATEGORIES = {
+    _constants.CATEGORY_DIGIT: str.isdigit,
+    _constants.CATEGORY_SPACE: str.isspace,
+    _constants.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
+    _constants.CATEGORY_LINEBREAK: lambda c: c == "\n",
+}
+_CATEGORIES.update(
+    {
+        _constants.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(),
+        _constants.CATEGORY_NOT_SPACE: lambda c: not c.isspace(),
+        _constants.CATEGORY_NOT_WORD: lambda c: not (c.isalnum() or c == "_"),
+        _constants.CATEGORY_NOT_LINEBREAK: lambda c: c != "\n",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chars:
+    """The characters a piece of pattern can start with: tests on one character, and the
+    literal characters among them. Case is ignored (a safe guess either way)."""
+
+    tests: tuple = ()
+    literals: frozenset[str] = frozenset()
+
+    def __or__(self, other: _Chars) -> _Chars:
+        return _Chars(self.tests + other.tests, self.literals | other.literals)
+
+    def overlaps(self, other: _Chars) -> bool:
+        """Whether some character can start both."""
+        if not self.tests or not other.tests:
+            return False
+        for char in _SAMPLE | self.literals | other.literals:
+            forms = {f for f in (char, char.lower(), char.upper()) if len(f) == 1}
+            if any(t(f) for t in self.tests for f in forms) and any(
+                t(f) for t in other.tests for f in forms
+            ):
+                return True
+        return False
+
+
+_ANY = _Chars((lambda c: True,))
+
+
+def _class(op: object, arg: object) -> _Chars:
+    """The characters one LITERAL, NOT_LITERAL, IN or ANY item matches."""
+    if op is _constants.LITERAL:
+        char = chr(arg)
+        return _Chars((lambda c: c == char,), frozenset(char))
+    if op is _constants.NOT_LITERAL:
+        char = chr(arg)
+        return _Chars((lambda c: c != char,))
+    if op is _constants.IN:
+        negate = bool(arg) and arg[0][0] is _constants.NEGATE
+        parts = _Chars()
+        for kind, value in arg[1:] if negate else arg:
+            if kind is _constants.RANGE:
+                parts |= _Chars((lambda c, lo=value[0], hi=value[1]: lo <= ord(c) <= hi,))
+            elif kind is _constants.CATEGORY and value in _CATEGORIES:
+                parts |= _Chars((_CATEGORIES[value],))
+            else:
+                parts |= _class(kind, value)
+        if negate:
+            return _Chars((lambda c, inside=parts.tests: not any(t(c) for t in inside),))
+        return parts
+    return _ANY  # any character, a back reference, ...
+
+
+def _first(items: list) -> _Chars:
+    """The characters a match of `items` can start with."""
+    chars = _Chars()
     for op, arg in items:
         if op in _ZERO_WIDTH:
             continue
-        if op is _constants.LITERAL:
-            found = {chr(arg).lower()}
-        elif op is _constants.IN:
-            found = set()
-            for kind, value in arg:
-                if kind is _constants.LITERAL:
-                    found.add(chr(value).lower())
-                elif kind is _constants.RANGE and value[1] - value[0] < 256:
-                    found |= {chr(c).lower() for c in range(value[0], value[1] + 1)}
-                else:  # a category (\w), a negation or a wide range
-                    return None
-        elif op is _constants.SUBPATTERN:
+        if op is _constants.SUBPATTERN:
             found = _first(list(arg[-1]))
         elif op is _constants.BRANCH:
-            parts = [_first(list(b)) for b in arg[1]]
-            found = None if None in parts else set().union(*parts)
+            found = _Chars()
+            for branch in arg[1]:
+                found |= _first(list(branch))
         elif op in _REPEATS:
             found = _first(list(arg[2]))
-        else:  # any character, a back reference, ...
-            return None
-        if found is None:
-            return None
+        else:
+            found = _class(op, arg)
         chars |= found
         if not _nullable((op, arg)):
             return chars

@@ -391,6 +391,8 @@ SLOW = [
     ("(a+)+b", "a repeat directly inside a repeat"),
     ("(\\\\w+\\\\s?)+$", "a repeat directly inside a repeat"),
     ("^(?:\\\\s*\\\\w+)*!$", "a repeat directly inside a repeat"),
+    ("(?:[a-z]+|[0-9]+)+!", "a repeat directly inside a repeat"),
+    ("(?:[a-z]\\\\w*|de){0,5}!", "ending in a repeat that can also begin the next"),
 ]
 
 
@@ -403,23 +405,44 @@ def test_a_pattern_that_can_backtrack_for_ever_is_refused_naming_its_rule(tmp_pa
 
 
 def test_the_refused_shape_is_really_slow():
-    """The check is about time: a refused pattern takes a thousand times longer on a line of
-    31 characters than its safe rewrite, and doubles with every few characters more."""
+    """The check is about time: a refused pattern takes a hundred times longer on a line of
+    31 characters than its safe rewrite (each at its fastest of three tries)."""
     import time
 
     def seconds(pattern: str, line: str) -> float:
-        start = time.perf_counter()
-        assert re.fullmatch(pattern, line) is None
-        return time.perf_counter() - start
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert re.fullmatch(pattern, line) is None
+            times.append(time.perf_counter() - start)
+        return min(times)
 
     line = "a" * 30 + "!"
-    assert seconds("^(a|aa)+$", line) > 1000 * seconds("^a+$", line)
+    assert seconds("^(a|aa)+$", line) > 100 * seconds("^a+$", line)
     assert backtracking_risk(re.compile("^a+$")) is None
 
 
-@pytest.mark.parametrize(
-    "pattern",
-    ["(?:ad-free |digital )+access", "(?:\\w+ )*?x", "(a|b)+", "(\\d+,)+", "(?:[a-z]\\w*|de){0,5}"],
-)
-def test_safe_repeats_are_accepted(pattern):
-    assert backtracking_risk(re.compile(pattern, re.IGNORECASE)) is None
+SAFE = [
+    "(?:ad-free |digital )+access",
+    "(?:\\w+ )*?x",
+    "(a|b)+!",
+    "(\\d+,)+!",
+    "(?: (?:[a-z]\\w*|de)){0,5}!",  # the shape of the shipped byline rule
+    "(?:\\s+\\w+)+!",
+    "(a+b+)+!",
+    "(?:[^,]+,)+x",
+    "(?:\\w+\\W+)+end",
+    "(\\w|\\d)+!",
+]
+
+
+@pytest.mark.parametrize("pattern", SAFE)
+def test_repeats_that_split_a_text_one_way_only_are_accepted_and_fast(pattern):
+    import time
+
+    regex = re.compile(pattern, re.IGNORECASE)
+    assert backtracking_risk(regex) is None
+    for line in ["a" * 40, "a " * 40, "ab" * 40, "a," * 40, "hello " * 20, "1" * 40]:
+        start = time.perf_counter()
+        regex.search(line + "#")
+        assert time.perf_counter() - start < 0.05, line
