@@ -343,6 +343,11 @@ def _checked(text: str, encoding: str) -> tuple[str, str]:
     return text, encoding
 
 
+# Read-only, never through a link (the scan resolved links already), never waiting for a
+# writer on a pipe; the last two do not exist on Windows.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 @dataclass(frozen=True, slots=True)
 class FileBytes:
     """One read of an input file: its bytes and the facts recorded about exactly them."""
@@ -362,7 +367,7 @@ def read_file(found: FoundFile, max_bytes: int) -> FileBytes:
     if found.problem:
         return FileBytes(None, NOT_READ, 0, None, found.problem)
     try:
-        fd = os.open(found.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(found.path, _OPEN_FLAGS)
     except FileNotFoundError:
         return _not_read("vanished", "deleted after the scan found it, before it was read")
     except OSError as exc:
@@ -448,11 +453,12 @@ def _split(found: FoundFile, version: int, got: FileBytes) -> StepResult[RawArti
     if got.problem and got.problem[0] != "too_large":
         reject(*got.problem)
         return result
-    suffix = found.path.suffix.lower()
+    # The name found decides, not a link's target: found.path is where a link leads.
+    suffix = Path(found.source_file).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         reject(
             "unsupported_format",
-            f"unsupported file type {escape_name(suffix) or '(none)'}; "
+            f"unsupported file type {suffix or '(none)'}; "
             f"copydesk reads {', '.join(sorted(SUPPORTED_SUFFIXES))}",
         )
         return result

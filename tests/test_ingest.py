@@ -470,6 +470,15 @@ def test_links_out_of_the_input_folder_are_not_followed(linked):
     assert alias.content == GOOD
 
 
+def test_a_link_is_read_as_the_kind_of_file_its_own_name_says(tmp_path):
+    write(tmp_path, "notes/story.dat", GOOD)
+    os.symlink(tmp_path / "notes" / "story.dat", tmp_path / "story.txt")
+    found = {f.source_file: f for f in find_input_files(tmp_path)}
+    assert [r.format for r in read_articles(found["story.txt"], 1, MAX_BYTES).kept] == ["text"]
+    [rej] = read_articles(found["notes/story.dat"], 1, MAX_BYTES).rejected
+    assert rej.reason == "unsupported_format"
+
+
 def test_links_are_followed_when_asked_and_loops_end(linked):
     names = [f.source_file for f in find_input_files(linked, follow_symlinks=True)]
     assert "secret.txt" in names and "outdir/also-secret.txt" in names
