@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -485,12 +488,13 @@ def _first(items: list) -> _Chars:
 def load_rule_packs(extra_dirs: Iterable[Path] = ()) -> tuple[RulePack, ...]:
     """The shipped rule packs, then every *.toml pack in `extra_dirs`; raises RulePackError
     (one line naming the file and the rule) for a pack that cannot be used."""
-    files = sorted(SHIPPED_RULES_DIR.glob("*.toml"))
+    shipped = sorted(SHIPPED_RULES_DIR.glob("*.toml"))
+    files = list(shipped)
     for folder in extra_dirs:
         if not folder.is_dir():
             raise FileNotFoundError(f"rules folder not found: {folder}")
         files.extend(sorted(folder.glob("*.toml")))
-    packs = []
+    packs, origins = [], {}
     for path in files:
         try:
             with path.open("rb") as f:
@@ -500,11 +504,74 @@ def load_rule_packs(extra_dirs: Iterable[Path] = ()) -> tuple[RulePack, ...]:
         except (OSError, UnicodeDecodeError) as exc:
             raise RulePackError(f"bad rule pack {path}: cannot be read ({exc})") from None
         packs.append(parse_pack(data, str(path)))
+        origins[packs[-1].id] = path
     pack_ids = [p.id for p in packs]
     if len(pack_ids) != len(set(pack_ids)):
         raise RulePackError(f"two rule packs share an id: {pack_ids}")
+    # The shipped packs are probed by the tests; a user's are probed each time they load.
+    user_rules = [r for p in packs[len(shipped) :] for r in p.rules]
+    if slow := probe_rules(user_rules, PROBE_SECONDS):
+        rule_id, seconds = slow
+        pack_id, _, rule = rule_id.partition("/")
+        raise RulePackError(
+            f"bad rule pack {origins[pack_id]}: rule {rule!r}: pattern did not finish its "
+            f"probe lines (runs of one or two characters) in {seconds:g} s, so some "
+            "paragraph could stall a run; rewrite it so that no repeated part can match the "
+            "same text in two ways"
+        )
     log.debug("loaded %s rule packs", len(packs))
     return tuple(packs)
+
+
+PROBE_SECONDS = 5.0  # for all the probes of all user rules; a safe pattern takes microseconds
+PROBE_LENGTH = 60  # characters: 2**60 steps for an exponential pattern, 60**3 for a cubic one
+_PROBE = """
+import json, re, sys
+for rule_id, pattern, flags, lines in json.load(sys.stdin):
+    print(rule_id, flush=True)
+    regex = re.compile(pattern, flags)
+    for line in lines:
+        regex.search(line)
+        regex.fullmatch(line)
+print("done", flush=True)
+"""
+
+
+def probe_rules(rules: Sequence[Rule], seconds: float = PROBE_SECONDS) -> tuple[str, float] | None:
+    """The id of a rule whose pattern does not finish on its probe lines within `seconds`
+    (with the seconds), or None. The probes run in a child process that is stopped on time,
+    since a regex search in Python cannot be interrupted. They are runs of one character or
+    two, of the pattern's own characters and common ones, each after each of the pattern's
+    required words, ending in a character that makes the match fail: the lines on which a
+    backtracking pattern tries every way to split the run. A check beside
+    backtracking_risk, for the shapes it does not know."""
+    if not rules:
+        return None
+    jobs = [(r.id, r.regex.pattern, r.regex.flags, _probe_lines(r)) for r in rules]
+    command = [sys.executable, "-c", _PROBE]
+    try:
+        done = subprocess.run(
+            command, input=json.dumps(jobs), capture_output=True, text=True, timeout=seconds
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        started = out.split()
+        return (started[-1] if started else rules[0].id), seconds
+    if not done.stdout.endswith("done\n"):
+        log.warning("rule probes did not run: %s", done.stderr.strip()[-300:])
+    return None
+
+
+def _probe_lines(rule: Rule) -> list[str]:
+    length = max(1, min(PROBE_LENGTH, rule.max_chars))
+    # The characters the pattern names (a few extra from escapes such as \\w do no harm).
+    named = {c for c in rule.regex.pattern if c.isalnum() or c in " ,.:;'’-"}
+    chars = sorted(named | set("a A1 ,.-_"))[:40]
+    runs = [c * length for c in chars]
+    runs += [(a + b) * (length // 2) for a, b in zip(chars, chars[1:], strict=False)]
+    prefixes = [""] + sorted(required_literals(rule.regex) or ())[:3]
+    starts = {p + gap for p in prefixes for gap in ("", " ")}
+    return [start + run + "\x00" for start in sorted(starts) for run in runs]
 
 
 def rules_for(

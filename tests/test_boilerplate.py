@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from copydesk import boilerplate
 from copydesk.boilerplate import (
     SHIPPED_RULES_DIR,
     Matcher,
@@ -15,6 +16,7 @@ from copydesk.boilerplate import (
     backtracking_risk,
     load_rule_packs,
     parse_pack,
+    probe_rules,
     required_literals,
     rules_for,
 )
@@ -446,3 +448,27 @@ def test_repeats_that_split_a_text_one_way_only_are_accepted_and_fast(pattern):
         start = time.perf_counter()
         regex.search(line + "#")
         assert time.perf_counter() - start < 0.05, line
+
+
+# --- probing: a pattern the shape check does not know still cannot stall a run
+
+
+def test_shipped_rules_finish_their_probe_lines(packs):
+    assert probe_rules([r for p in packs for r in p.rules]) is None
+
+
+def test_a_slow_pattern_the_shape_check_misses_is_caught_by_its_probes(tmp_path, monkeypatch):
+    """The pattern (?:a\\w*b)+ splits "abab...ab" in 2**n ways, but ends in a literal: no
+    shape rule fires. Its probe lines do not finish, and the pack is refused naming the rule."""
+    pattern = "(?:a\\w*b)+!"
+    assert backtracking_risk(re.compile(pattern, re.IGNORECASE)) is None
+    path = write_pack(tmp_path, "house.toml", RULE.replace('"buy now"', f"'{pattern}'"))
+    monkeypatch.setattr(boilerplate, "PROBE_SECONDS", 1.0)
+    with pytest.raises(RulePackError) as info:
+        load_rule_packs([tmp_path])
+    assert str(info.value).startswith(
+        f"bad rule pack {path}: rule 'promo.x': pattern did not finish its probe lines"
+    )
+    # The same pack with a safe pattern loads, probes included.
+    write_pack(tmp_path, "house.toml", RULE.replace('"buy now"', "'(?:a\\w*?b)!'"))
+    assert [p.id for p in load_rule_packs([tmp_path])][-1] == "house"
