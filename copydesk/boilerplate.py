@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from re import _constants, _parser  # the pattern parser re itself uses
+from typing import Any
 from urllib.parse import urlsplit
 
 from copydesk.records import check_reason
@@ -162,8 +163,14 @@ class RulePackError(ValueError):
 
 
 # The fields a pack and a rule may have, with their types; anything else is a typo.
-PACK_FIELDS = {"id": str, "site_name": str, "description": str, "domains": list, "markers": list}
-RULE_FIELDS = {
+PACK_FIELDS: dict[str, type] = {
+    "id": str,
+    "site_name": str,
+    "description": str,
+    "domains": list,
+    "markers": list,
+}
+RULE_FIELDS: dict[str, type] = {
     "id": str,
     "reason": str,
     "pattern": str,
@@ -189,7 +196,7 @@ def _check_fields(table: object, fields: dict[str, type], where: str) -> dict:
         # TOML true is a Python int too: a bool is no number here.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError(f"{where}: {key} must be {_TYPE_NAMES[kind]}, not {value!r}")
-        if kind is int and value < (1 if key == "max_chars" else 0):
+        if isinstance(value, int) and kind is int and value < (1 if key == "max_chars" else 0):
             raise ValueError(f"{where}: {key} must not be {value}")
     return table
 
@@ -439,7 +446,7 @@ class _Chars:
 _ANY = _Chars((lambda c: True,))
 
 
-def _class(op: object, arg: object) -> _Chars:
+def _class(op: object, arg: Any) -> _Chars:
     """The characters one LITERAL, NOT_LITERAL, IN or ANY item matches."""
     if op is _constants.LITERAL:
         char = chr(arg)

@@ -462,8 +462,8 @@ def _split(found: FoundFile, version: int, got: FileBytes) -> StepResult[RawArti
             f"copydesk reads {', '.join(sorted(SUPPORTED_SUFFIXES))}",
         )
         return result
-    if got.problem or got.data is None:
-        reject(*got.problem)
+    if got.problem or got.data is None:  # too large: rejected once its format is known
+        reject(*(got.problem or ("unreadable", "nothing was read")))
         return result
     data = got.data
     try:

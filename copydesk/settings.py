@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,13 +51,21 @@ class Settings(BaseSettings):
     canonical_order: Literal["earliest", "longest"] = "earliest"
     schedule_cron: str = "0 2 * * *"
 
-    def __init__(self, **values: object) -> None:
+    def __init__(self, **values: Any) -> None:
         """Raises SettingsError, one line naming the variable and the fix, for a bad value
         (wherever Settings is built: the command, the flow, a test)."""
         try:
             super().__init__(**values)
         except (ValidationError, SourceError) as exc:
             raise _one_line(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Settings:  # type: ignore[override]
+        """Settings from a mapping of values, raising SettingsError as Settings(**values)
+        does (pydantic would wrap it in a ValidationError of several lines)."""
+        if isinstance(obj, dict) and not kwargs:
+            return cls(**obj)
+        return super().model_validate(obj, **kwargs)
 
     @field_validator("schedule_cron")
     @classmethod
@@ -108,7 +117,7 @@ def name_of(field: str) -> str:
     return f"{env} (or {OPTIONS[field]})" if field in OPTIONS else env
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """The settings from COPYDESK_* variables, `overrides` (None values ignored) on top,
     checked; raises SettingsError naming the variable and the fix."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -212,7 +221,7 @@ def check_cron(text: str) -> None:
                 raise ValueError(f"{name} field {value!r} is not valid (values {low}-{high})")
 
 
-def _cron_part_ok(part: str, low: int, high: int, names: list, field: str) -> bool:
+def _cron_part_ok(part: str, low: int, high: int, names: Sequence[str], field: str) -> bool:
     span, _, step = part.partition("/")
     if step and not (step.isdigit() and int(step) >= 1):
         return False
@@ -226,12 +235,14 @@ def _cron_part_ok(part: str, low: int, high: int, names: list, field: str) -> bo
     if len(ends) > 2 or (step and len(ends) == 1 and not ends[0].isdigit()):
         return False
 
-    def value(end: str) -> int | None:
+    numbers = []
+    for end in ends:
         if end.isdigit():
-            return int(end)
-        return names.index(end) + (1 if field == "month" else 0) if end in names else None
-
-    numbers = [value(end) for end in ends]
-    if any(n is None or not low <= n <= high for n in numbers):
+            numbers.append(int(end))
+        elif end in names:
+            numbers.append(list(names).index(end) + (1 if field == "month" else 0))
+        else:
+            return False
+    if any(not low <= n <= high for n in numbers):
         return False
     return len(numbers) == 1 or numbers[0] <= numbers[1]

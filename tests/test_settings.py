@@ -167,3 +167,10 @@ def test_settings_built_directly_raise_the_same_one_line_error(monkeypatch):
     monkeypatch.setenv("COPYDESK_MAX_FILE_BYTES", "100")
     with pytest.raises(SettingsError, match=r"^COPYDESK_BATCH_SIZE \(or --batch-size\) = 0"):
         Settings(batch_size=0)
+
+
+def test_model_validate_raises_the_same_one_line_error(monkeypatch):
+    monkeypatch.setenv("COPYDESK_BATCH_SIZE", "7")
+    assert Settings.model_validate({"workers": 2}).batch_size == 7
+    with pytest.raises(SettingsError, match=r"^COPYDESK_BATCH_SIZE \(or --batch-size\) = 0: "):
+        Settings.model_validate({"batch_size": 0})
