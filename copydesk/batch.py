@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from copydesk.boilerplate import RulePack
 from copydesk.clean import clean_batch
-from copydesk.ingest import FoundFile, file_sha256, read_articles
-from copydesk.records import CleanArticle, InputFile, KnownFile, RawArticle, Rejected
+from copydesk.ingest import FoundFile, file_sha256, read_input
+from copydesk.records import NOT_READ, CleanArticle, InputFile, KnownFile, RawArticle, Rejected
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,7 +26,9 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
-    """A file whose content the warehouse has not seen, with the version it becomes."""
+    """A file whose content the warehouse has not seen, with the version it becomes. `file`
+    holds what the scan saw (its sha256 is NOT_READ when the scan did not hash it); the
+    batch that reads the file records what it read instead."""
 
     found: FoundFile
     file: InputFile
@@ -47,17 +49,32 @@ class Plan:
 def plan_files(found: Sequence[FoundFile], known: Mapping[str, KnownFile]) -> Plan:
     """New and changed files to read. A known path with the size and modification time it
     had is skipped without reading it (so a +1% run does not read the other 99%); one whose
-    content hash is the known one is skipped after hashing it."""
+    content hash is the known one is skipped after hashing it. A new path is not hashed here:
+    its one read, in prepare_batch, hashes it. A path the scan could not take as a file (see
+    FoundFile.problem) is planned, to be quarantined, unless it was already quarantined
+    unread last time."""
     to_read, unchanged = [], 0
     for f in found:
         last = known.get(f.source_file)
-        if last and (last.size_bytes, last.mtime_ns) == (f.size_bytes, f.mtime_ns):
+        if f.problem:
+            if last and last.sha256 == NOT_READ:
+                unchanged += 1
+                continue
+            sha = NOT_READ
+        elif last and (last.size_bytes, last.mtime_ns) == (f.size_bytes, f.mtime_ns):
             unchanged += 1
             continue
-        sha = file_sha256(f.path)
-        if last and sha == last.sha256:
-            unchanged += 1
-            continue
+        elif last:
+            try:
+                sha = file_sha256(f.path)
+            except OSError as exc:  # the read step meets it again and quarantines the file
+                log.debug("cannot hash %s: %s", f.source_file, exc.strerror)
+                sha = NOT_READ
+            if sha == last.sha256:
+                unchanged += 1
+                continue
+        else:
+            sha = NOT_READ
         version = last.version + 1 if last else 1
         file = InputFile(f.source_file, f.size_bytes, sha, version, f.mtime_ns)
         to_read.append(PlannedFile(f, file))
@@ -78,16 +95,19 @@ class CleanedBatch:
 def prepare_batch(
     files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
 ) -> CleanedBatch:
-    """The files of one batch read, decoded, extracted and cleaned, with every rejection."""
-    documents, rejected = [], []
+    """The files of one batch read, decoded, extracted and cleaned, with every rejection.
+    Each file is read once; its `files` row records the size, time and SHA-256 of the bytes
+    read, whatever the scan saw."""
+    documents, rejected, read_files = [], [], []
     for planned in files:
-        read = read_articles(planned.found, planned.file.version, max_bytes)
+        file, read = read_input(planned.found, planned.file.version, max_bytes)
+        read_files.append(file)
         documents.extend(read.kept)
         rejected.extend(read.rejected)
     cleaned = clean_batch(documents, packs)
     rejected.extend(cleaned.rejected)
     return CleanedBatch(
-        files=[p.file for p in files],
+        files=read_files,
         documents=documents,
         articles=cleaned.kept,
         rejected=rejected,

@@ -35,9 +35,23 @@ QUARANTINE_REASONS = frozenset(
         "too_short",
         "boilerplate_left",
         "mojibake",
+        # The input folder: a path that cannot be read as a file (no permission, not a
+        # regular file, a broken or looping link, a folder that cannot be listed)...
+        "unreadable",
+        # ...one deleted between the scan and its read...
+        "vanished",
+        # ...a link whose target lies outside the input folder (see follow_symlinks)...
+        "outside_input",
+        # ...and a folder nested deeper than the scan goes.
+        "too_deep",
     }
 )
 REASONS = REMOVAL_REASONS | QUARANTINE_REASONS
+
+# The sha256 recorded for a path whose bytes could not be read (unreadable, vanished, outside
+# the input folder): nothing was read, so there is no content hash. Such a row is recorded
+# without its modification time, so a later run looks at the path again.
+NOT_READ = ""
 
 
 def check_reason(reason: str) -> str:

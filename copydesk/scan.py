@@ -28,9 +28,13 @@ def known_versions(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
 
 
 def scan_inputs(
-    con: duckdb.DuckDBPyConnection, input_dir: Path, exclude: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    input_dir: Path,
+    exclude: Sequence[str],
+    follow_symlinks: bool = False,
 ) -> ScanResult:
     """The files under `input_dir` to read: new ones, and known paths whose content changed."""
     start = time.perf_counter()
-    plan = plan_files(find_input_files(input_dir, exclude), known_versions(con))
+    found = find_input_files(input_dir, exclude, follow_symlinks=follow_symlinks)
+    plan = plan_files(found, known_versions(con))
     return ScanResult(plan, time.perf_counter() - start)

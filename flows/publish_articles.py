@@ -88,7 +88,7 @@ def _run(
 ) -> RunSummary:
     log = get_run_logger()
     seconds = dict.fromkeys(STAGES, 0.0)  # every stage shows, a skipped one as 0
-    scanned = scan_inputs(con, cfg.input_dir, cfg.exclude)
+    scanned = scan_inputs(con, cfg.input_dir, cfg.exclude, cfg.follow_symlinks)
     plan, seconds["scan"] = scanned.plan, scanned.seconds
     log.info(
         "%s files: %s new or changed, %s unchanged", plan.seen, len(plan.to_read), plan.unchanged

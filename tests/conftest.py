@@ -143,7 +143,7 @@ def build_warehouse(
     suite, made by the stage functions the flow calls; returns the run's audit counts."""
     cfg = cfg or run_settings(input_dir=input_dir, warehouse=path)
     with warehouse.hold(path) as con:
-        plan = scan_inputs(con, input_dir, cfg.exclude).plan
+        plan = scan_inputs(con, input_dir, cfg.exclude, cfg.follow_symlinks).plan
         batches = [
             read_and_clean(files, packs, cfg.max_file_bytes)
             for files in batched(plan.to_read, cfg.batch_size)

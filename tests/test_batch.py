@@ -11,7 +11,7 @@ import pytest
 
 from copydesk.batch import PlannedFile, batched, plan_files, prepare_batch
 from copydesk.ingest import file_sha256, find_input_files
-from copydesk.records import InputFile, KnownFile
+from copydesk.records import NOT_READ, InputFile, KnownFile
 
 HEADLINE = "Council Approves Two New Bus Lines"
 B1 = "The council met on Tuesday evening to debate the new budget for public transport in the city."
@@ -73,7 +73,8 @@ def test_plan_files_versions_new_changed_and_skips_unchanged(tmp_path):
         InputFile(
             "changed.txt", 11, file_sha256(tmp_path / "changed.txt"), 3, mtime["changed.txt"]
         ),
-        InputFile("new.txt", 9, file_sha256(tmp_path / "new.txt"), 1, mtime["new.txt"]),
+        # A new path is not hashed by the scan: its one read in prepare_batch hashes it.
+        InputFile("new.txt", 9, NOT_READ, 1, mtime["new.txt"]),
     ]
     assert [p.found.source_file for p in plan.to_read] == ["changed.txt", "new.txt"]
 
@@ -218,3 +219,54 @@ def test_prepare_batch_documents_carry_the_planned_version(inputs, packs):
     planned: list[PlannedFile] = [p for p in plan.to_read if p.file.source_file == "feed.jsonl"]
     staged = prepare_batch(planned, packs, max_bytes=10_000)
     assert Counter(d.version for d in staged.documents) == {7: 2}
+
+
+# --- files that change, vanish or cannot be read between the scan and the read
+
+
+def test_prepare_batch_records_the_bytes_it_read_not_what_the_scan_saw(tmp_path, packs):
+    story = write(tmp_path, "story.txt", "\n\n".join([HEADLINE, B1]))
+    gone = write(tmp_path, "gone.txt", "\n\n".join([HEADLINE, B2]))
+    found = find_input_files(tmp_path)
+    known = {"story.txt": KnownFile("0" * 64, 1, 1, 1)}  # changed: the scan hashes it
+    plan = plan_files(found, known)
+    scanned = {p.file.source_file: p.file for p in plan.to_read}
+    assert scanned["story.txt"].sha256 == file_sha256(story)
+    story.write_text("\n\n".join([HEADLINE, B1, B2]), encoding="utf-8")  # rewritten since
+    gone.unlink()
+
+    staged = prepare_batch(plan.to_read, packs, max_bytes=10_000)
+
+    files = {f.source_file: f for f in staged.files}
+    assert files["story.txt"] == InputFile(
+        "story.txt", story.stat().st_size, file_sha256(story), 2, story.stat().st_mtime_ns
+    )
+    assert files["gone.txt"] == InputFile("gone.txt", 0, NOT_READ, 1, None)
+    [article] = staged.articles
+    assert article.paragraphs == (B1, B2)  # the content that was read and hashed
+    assert [(r.source_file, r.reason) for r in staged.rejected] == [("gone.txt", "vanished")]
+
+
+def test_plan_files_plans_paths_the_scan_cannot_read_once(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    write(tmp_path, "gone.txt", "x")
+    found = find_input_files(tmp_path)
+    (tmp_path / "gone.txt").unlink()  # known and changed, then gone before the scan hashes it
+    known = {"gone.txt": KnownFile("0" * 64, 3, 9, 9)}
+
+    plan = plan_files(found, known)
+
+    assert [(p.file.source_file, p.file.sha256, p.file.version) for p in plan.to_read] == [
+        ("gone.txt", NOT_READ, 4),
+        ("pipe.txt", NOT_READ, 1),
+    ]
+    # Next run: the pipe was quarantined unread, and is still a pipe: nothing new to say.
+    again = plan_files(found[1:], {"pipe.txt": KnownFile(NOT_READ, 1, 0, None)})
+    assert (again.to_read, again.unchanged) == ((), 1)
+    # Once it is a readable file, it is read as its next version.
+    (tmp_path / "pipe.txt").unlink()
+    write(tmp_path, "pipe.txt", "now a file")
+    [planned] = plan_files(
+        find_input_files(tmp_path), {"pipe.txt": KnownFile(NOT_READ, 1, 0, None)}
+    ).to_read
+    assert (planned.file.source_file, planned.file.version) == ("pipe.txt", 2)

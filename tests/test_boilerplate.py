@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from copydesk import boilerplate
 from copydesk.boilerplate import (
     SHIPPED_RULES_DIR,
     Matcher,
+    RulePackError,
+    backtracking_risk,
     load_rule_packs,
     parse_pack,
+    probe_rules,
     required_literals,
     rules_for,
 )
@@ -330,3 +334,141 @@ def test_matcher_prefilters_never_change_which_rule_matches(packs):
                 assert fast.first(line, index) == expected, line
     assert Matcher(every_rule).literals is None
     assert Matcher(boilerplate).literals  # the cleaner's main matcher has the literal test
+
+
+# --- every field checked when a pack loads, and patterns that could stall a run refused
+
+RULE = """
+[pack]
+id = "house"
+
+[[rules]]
+id = "promo.x"
+reason = "promo"
+pattern = "buy now"
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("whole = 1", "rule 'promo.x': whole must be true or false, not 1"),
+        ('max_chars = "300"', "rule 'promo.x': max_chars must be a whole number, not '300'"),
+        ("max_chars = 0", "rule 'promo.x': max_chars must not be 0"),
+        ("also_next = true", "rule 'promo.x': also_next must be a whole number, not True"),
+        ("max_position = -1", "rule 'promo.x': max_position must not be -1"),
+        ("wholes = true", "rule 'promo.x': unknown field 'wholes'"),
+        ("truncates = 'yes'", "rule 'promo.x': truncates must be true or false"),
+    ],
+)
+def test_a_field_of_the_wrong_type_names_the_file_and_the_rule(tmp_path, line, message):
+    write_pack(tmp_path, "house.toml", RULE + line + "\n")
+    with pytest.raises(RulePackError) as info:
+        load_rule_packs([tmp_path])
+    text = str(info.value)
+    assert text.startswith(f"bad rule pack {tmp_path / 'house.toml'}: ")
+    assert message in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[pack\nid = 1", "not valid TOML"),
+        ('[pack]\nid = "p"\nsite_name = 3', "[pack]: site_name must be a string, not 3"),
+        (RULE.replace('"buy now"', '"buy (now"'), "rule 'promo.x': pattern is not a valid regex"),
+        (RULE.replace('"promo"', '"spam"'), "unknown reason code 'spam'"),
+    ],
+)
+def test_broken_packs_are_one_line_errors(tmp_path, text, message):
+    write_pack(tmp_path, "house.toml", text)
+    with pytest.raises(RulePackError, match="bad rule pack") as info:
+        load_rule_packs([tmp_path])
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+SLOW = [
+    ("^(a|aa)+$", "optional end can also begin the next repetition"),
+    ("(a|a?)+b", "alternatives overlap"),
+    ("(x+x+)+y", "alternatives overlap|repeat directly inside a repeat"),
+    ("(a+)+b", "a repeat directly inside a repeat"),
+    ("(\\\\w+\\\\s?)+$", "a repeat directly inside a repeat"),
+    ("^(?:\\\\s*\\\\w+)*!$", "a repeat directly inside a repeat"),
+    ("(?:[a-z]+|[0-9]+)+!", "a repeat directly inside a repeat"),
+    ("(?:[a-z]\\\\w*|de){0,5}!", "ending in a repeat that can also begin the next"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "why"), SLOW, ids=[s[0] for s in SLOW])
+def test_a_pattern_that_can_backtrack_for_ever_is_refused_naming_its_rule(tmp_path, pattern, why):
+    write_pack(tmp_path, "house.toml", RULE.replace('"buy now"', f'"{pattern}"'))
+    with pytest.raises(RulePackError, match=why) as info:
+        load_rule_packs([tmp_path])
+    assert "rule 'promo.x'" in str(info.value) and "exponential time" in str(info.value)
+
+
+def test_the_refused_shape_is_really_slow():
+    """The check is about time: a refused pattern takes a hundred times longer on a line of
+    31 characters than its safe rewrite (each at its fastest of three tries)."""
+    import time
+
+    def seconds(pattern: str, line: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert re.fullmatch(pattern, line) is None
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    line = "a" * 30 + "!"
+    assert seconds("^(a|aa)+$", line) > 100 * seconds("^a+$", line)
+    assert backtracking_risk(re.compile("^a+$")) is None
+
+
+SAFE = [
+    "(?:ad-free |digital )+access",
+    "(?:\\w+ )*?x",
+    "(a|b)+!",
+    "(\\d+,)+!",
+    "(?: (?:[a-z]\\w*|de)){0,5}!",  # the shape of the shipped byline rule
+    "(?:\\s+\\w+)+!",
+    "(a+b+)+!",
+    "(?:[^,]+,)+x",
+    "(?:\\w+\\W+)+end",
+    "(\\w|\\d)+!",
+]
+
+
+@pytest.mark.parametrize("pattern", SAFE)
+def test_repeats_that_split_a_text_one_way_only_are_accepted_and_fast(pattern):
+    import time
+
+    regex = re.compile(pattern, re.IGNORECASE)
+    assert backtracking_risk(regex) is None
+    for line in ["a" * 40, "a " * 40, "ab" * 40, "a," * 40, "hello " * 20, "1" * 40]:
+        start = time.perf_counter()
+        regex.search(line + "#")
+        assert time.perf_counter() - start < 0.05, line
+
+
+# --- probing: a pattern the shape check does not know still cannot stall a run
+
+
+def test_shipped_rules_finish_their_probe_lines(packs):
+    assert probe_rules([r for p in packs for r in p.rules]) is None
+
+
+def test_a_slow_pattern_the_shape_check_misses_is_caught_by_its_probes(tmp_path, monkeypatch):
+    """The pattern (?:a\\w*b)+ splits "abab...ab" in 2**n ways, but ends in a literal: no
+    shape rule fires. Its probe lines do not finish, and the pack is refused naming the rule."""
+    pattern = "(?:a\\w*b)+!"
+    assert backtracking_risk(re.compile(pattern, re.IGNORECASE)) is None
+    path = write_pack(tmp_path, "house.toml", RULE.replace('"buy now"', f"'{pattern}'"))
+    monkeypatch.setattr(boilerplate, "PROBE_SECONDS", 1.0)
+    with pytest.raises(RulePackError) as info:
+        load_rule_packs([tmp_path])
+    assert str(info.value).startswith(
+        f"bad rule pack {path}: rule 'promo.x': pattern did not finish its probe lines"
+    )
+    # The same pack with a safe pattern loads, probes included.
+    write_pack(tmp_path, "house.toml", RULE.replace('"buy now"', "'(?:a\\w*?b)!'"))
+    assert [p.id for p in load_rule_packs([tmp_path])][-1] == "house"

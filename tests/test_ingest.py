@@ -6,6 +6,10 @@ import codecs
 import json
 import os
 import random
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,9 +19,12 @@ from copydesk.ingest import (
     FoundFile,
     article_id,
     decode_bytes,
+    escape_name,
     file_sha256,
     find_input_files,
     read_articles,
+    read_input,
+    unescape_name,
 )
 from copydesk.settings import Settings
 
@@ -335,3 +342,315 @@ def test_article_id_is_the_same_across_versions(tmp_path):
     two = read_articles(found(tmp_path, "a.txt"), 2, MAX_BYTES).kept[0]
     assert one.article_id == two.article_id
     assert (one.version, two.version) == (1, 2)
+
+
+# --- odd names, links, pipes, deep trees and files that change under the scan
+
+GOOD = "Harbor Council Approves Ferry Plan\n\nThe council voted on Tuesday to add ferries.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        (b"plain.txt", "plain.txt"),
+        (b"caf\xe9.txt", "caf\\xe9.txt"),
+        ("café.txt".encode(), "café.txt"),
+        (b"back\\slash.txt", "back\\\\slash.txt"),
+        (b"a\\xe9\xff.txt", "a\\\\xe9\\xff.txt"),  # a literal "\xe9" stays apart from the byte
+    ],
+)
+def test_escape_name_is_plain_text_and_reversible(name, escaped):
+    assert escape_name(os.fsdecode(name)) == escaped
+    assert escaped.encode("utf-8")  # storable: no surrogates left
+    assert unescape_name(escaped) == name
+
+
+def test_file_whose_name_is_not_utf8_is_found_and_read_under_an_escaped_name(tmp_path):
+    (tmp_path / os.fsdecode(b"sub")).mkdir()
+    (tmp_path / os.fsdecode(b"sub/caf\xe9.txt")).write_text(GOOD, encoding="utf-8")
+    [f] = find_input_files(tmp_path)
+    assert f.source_file == "sub/caf\\xe9.txt" and f.problem is None
+    file, result = read_input(f, 1, MAX_BYTES)
+    assert [r.source_file for r in result.kept] == ["sub/caf\\xe9.txt"]
+    assert file.sha256 == file_sha256(f.path)
+    assert os.fsencode(tmp_path) + b"/" + unescape_name(f.source_file) == os.fsencode(f.path)
+
+
+@pytest.mark.parametrize("charset", ["undefined", "hex", "utf-7", "no-such-charset"])
+def test_page_declaring_a_charset_python_cannot_read_a_page_in_is_read_as_utf8(charset):
+    html = f'<html><head><meta charset="{charset}"></head><body><p>{TEXT}</p></body></html>'
+    text, encoding = decode_bytes(html.encode("utf-8"), html=True)
+    assert TEXT in text
+    assert encoding == f"utf-8 (declared charset '{charset}' unknown, ignored)"
+
+
+def test_feed_line_with_a_lone_surrogate_escape_is_malformed_and_the_rest_is_kept(tmp_path):
+    lines = ['{"text": "Half a pair \\ud800 here."}', '{"text": "Fine.", "title": "T \\udfff"}']
+    write(tmp_path, "feed.jsonl", "\n".join([*lines, '{"text": "Good line."}']))
+    result = read_articles(found(tmp_path, "feed.jsonl"), 1, MAX_BYTES)
+    assert [r.content for r in result.kept] == ["Good line."]
+    assert [(r.item, r.reason, r.original_text) for r in result.rejected] == [
+        (1, "malformed", lines[0]),
+        (2, "malformed", lines[1]),
+    ]
+    assert result.rejected[0].detail == (
+        "line 1: a lone surrogate escape (\\udXXX) in 'text'; it is no Unicode character"
+    )
+    assert "'title'" in result.rejected[1].detail
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF16_LE + "Half a pair: ".encode("utf-16-le") + b"\x00\xd8",
+        codecs.BOM_UTF8 + b"caf\xe9 au lait",
+    ],
+    ids=["utf-16 with a lone surrogate", "utf-8 BOM then cp1252"],
+)
+def test_decode_bytes_rejects_text_that_breaks_its_byte_order_mark(data):
+    with pytest.raises(DecodeError) as info:
+        decode_bytes(data)
+    assert info.value.reason == "undecodable"
+    assert "byte-order mark, but" in str(info.value)
+
+
+def read_one(root: Path, rel: str, **scan) -> tuple[FoundFile, list]:
+    [f] = [f for f in find_input_files(root, **scan) if f.source_file == rel]
+    return f, read_articles(f, 1, MAX_BYTES).rejected
+
+
+def test_named_pipe_is_unreadable_and_never_opened(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it to read would wait for a writer forever
+    f, [rej] = read_one(tmp_path, "pipe.txt")
+    assert (rej.reason, rej.detail) == ("unreadable", "not a regular file (a named pipe)")
+
+
+def test_broken_link_and_link_loop_are_unreadable(tmp_path):
+    os.symlink(tmp_path / "missing.txt", tmp_path / "broken.txt")
+    os.symlink(tmp_path / "loop-b.txt", tmp_path / "loop-a.txt")
+    os.symlink(tmp_path / "loop-a.txt", tmp_path / "loop-b.txt")
+    rejected = {
+        f.source_file: read_articles(f, 1, MAX_BYTES).rejected[0]
+        for f in find_input_files(tmp_path)
+    }
+    assert {k: r.reason for k, r in rejected.items()} == dict.fromkeys(
+        ["broken.txt", "loop-a.txt", "loop-b.txt"], "unreadable"
+    )
+    assert rejected["broken.txt"].detail.startswith("broken symbolic link")
+    assert rejected["loop-a.txt"].detail.startswith("symbolic link loop")
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> Path:
+    """An input folder with links to a file and a folder outside it, and inside it."""
+    outside = tmp_path / "elsewhere"
+    write(outside, "secret.txt", GOOD)
+    write(outside, "dir/also-secret.txt", GOOD)
+    root = tmp_path / "input"
+    write(root, "real/story.txt", GOOD)
+    os.symlink(outside / "secret.txt", root / "secret.txt")
+    os.symlink(outside / "dir", root / "outdir")
+    os.symlink(root / "real" / "story.txt", root / "alias.txt")
+    os.symlink(root / "real", root / "realdir")
+    os.symlink(root, root / "real" / "up")  # a loop when links are followed
+    return root
+
+
+def test_links_out_of_the_input_folder_are_not_followed(linked):
+    found = {f.source_file: f for f in find_input_files(linked)}
+    assert sorted(found) == ["alias.txt", "outdir", "real/story.txt", "secret.txt"]
+    for name in ("secret.txt", "outdir"):
+        [rej] = read_articles(found[name], 1, MAX_BYTES).rejected
+        assert rej.reason == "outside_input"
+        assert (
+            "outside the input folder" in rej.detail and "(setting follow_symlinks)" in rej.detail
+        )
+    # A link to a file inside is read (as a copy of it); one to a folder inside is not walked.
+    [alias] = read_articles(found["alias.txt"], 1, MAX_BYTES).kept
+    assert alias.content == GOOD
+
+
+def test_a_link_is_read_as_the_kind_of_file_its_own_name_says(tmp_path):
+    write(tmp_path, "notes/story.dat", GOOD)
+    os.symlink(tmp_path / "notes" / "story.dat", tmp_path / "story.txt")
+    found = {f.source_file: f for f in find_input_files(tmp_path)}
+    assert [r.format for r in read_articles(found["story.txt"], 1, MAX_BYTES).kept] == ["text"]
+    [rej] = read_articles(found["notes/story.dat"], 1, MAX_BYTES).rejected
+    assert rej.reason == "unsupported_format"
+
+
+def test_links_are_followed_when_asked_and_loops_end(linked):
+    names = [f.source_file for f in find_input_files(linked, follow_symlinks=True)]
+    assert "secret.txt" in names and "outdir/also-secret.txt" in names
+    assert all(f.problem is None for f in find_input_files(linked, follow_symlinks=True))
+    assert len(names) == len(set(names)) < 10  # each real folder walked once
+
+
+@pytest.fixture
+def deep_tree(tmp_path: Path):
+    """A folder nested 1,200 levels deep, removed level by level afterwards: shutil.rmtree
+    (and so pytest's own clean-up) recurses once per level and would fail on it."""
+    deep = os.fspath(tmp_path / "deep")
+    levels = [deep]
+    os.mkdir(deep)
+    for _ in range(1200):  # os.makedirs and pathlib would recurse once per level too
+        levels.append(levels[-1] + "/d")
+        os.mkdir(levels[-1])
+    with open(levels[-1] + "/bottom.txt", "w", encoding="utf-8") as f:
+        f.write(GOOD)
+    yield Path(deep)
+    os.unlink(levels[-1] + "/bottom.txt")
+    for level in reversed(levels):
+        for entry in os.scandir(level):
+            if not entry.is_dir():
+                os.unlink(entry.path)
+        os.rmdir(level)
+
+
+def test_very_deep_tree_is_scanned_without_recursion_and_cut_at_max_depth(deep_tree):
+    write(deep_tree, "top.txt", GOOD)
+    write(deep_tree, "/".join(["d"] * 100) + "/deepest-read.txt", GOOD)
+    found = find_input_files(deep_tree)
+    top, last, cut = sorted(found, key=lambda f: f.source_file.count("/"))
+    assert (top.source_file, last.source_file.endswith("/deepest-read.txt")) == ("top.txt", True)
+    assert last.source_file.count("/") == 100 and last.problem is None
+    assert cut.source_file == "d/" * 101 and cut.problem[0] == "too_deep"
+    [rej] = read_articles(cut, 1, MAX_BYTES).rejected
+    assert rej.reason == "too_deep"
+    assert rej.detail.startswith("folder 101 levels below the input folder; copydesk reads 100")
+
+
+def test_file_deleted_after_the_scan_is_vanished(tmp_path):
+    path = write(tmp_path, "gone.txt", GOOD)
+    [f] = find_input_files(tmp_path)
+    path.unlink()
+    file, result = read_input(f, 2, MAX_BYTES)
+    [rej] = result.rejected
+    assert (rej.reason, rej.detail) == (
+        "vanished",
+        "deleted after the scan found it, before it was read",
+    )
+    assert (file.source_file, file.sha256, file.size_bytes, file.version) == ("gone.txt", "", 0, 2)
+    assert file.mtime_ns is None  # a later run looks at the path again
+
+
+def test_file_rewritten_after_the_scan_is_recorded_as_read(tmp_path):
+    path = write(tmp_path, "story.txt", "Old text.")
+    [f] = find_input_files(tmp_path)
+    path.write_text(GOOD, encoding="utf-8")
+    file, result = read_input(f, 1, MAX_BYTES)
+    [raw] = result.kept
+    assert raw.content == GOOD
+    assert (file.sha256, file.size_bytes) == (file_sha256(path), len(GOOD.encode()))
+    assert file.mtime_ns == path.stat().st_mtime_ns
+    assert f.size_bytes == len("Old text.")  # what the scan saw is not what is recorded
+
+
+def test_file_replaced_by_a_folder_or_a_link_after_the_scan_is_unreadable(tmp_path):
+    write(tmp_path, "a.txt", GOOD)
+    write(tmp_path, "b.txt", GOOD)
+    fa, fb = find_input_files(tmp_path)
+    (tmp_path / "a.txt").unlink()
+    (tmp_path / "a.txt").mkdir()
+    (tmp_path / "b.txt").unlink()
+    os.symlink("/etc/hostname", tmp_path / "b.txt")
+    [ra] = read_articles(fa, 1, MAX_BYTES).rejected
+    [rb] = read_articles(fb, 1, MAX_BYTES).rejected
+    assert (ra.reason, ra.detail) == ("unreadable", "replaced by a folder after the scan; not read")
+    assert (rb.reason, rb.detail) == (
+        "unreadable",
+        "replaced by a symbolic link after the scan; not read",
+    )
+
+
+ROOT = os.geteuid() == 0
+
+
+@pytest.mark.skipif(ROOT, reason="root reads a file whatever its mode bits")
+def test_file_without_read_permission_is_unreadable(tmp_path):
+    path = write(tmp_path, "locked.txt", GOOD)
+    path.chmod(0)
+    [rej] = read_articles(found(tmp_path, "locked.txt"), 1, MAX_BYTES).rejected
+    assert (rej.reason, rej.detail) == ("unreadable", "cannot be opened (Permission denied)")
+
+
+@pytest.mark.skipif(ROOT, reason="root lists a folder whatever its mode bits")
+def test_folder_that_cannot_be_listed_is_unreadable(tmp_path):
+    write(tmp_path, "locked/a.txt", GOOD)
+    (tmp_path / "locked").chmod(0)
+    try:
+        [f] = find_input_files(tmp_path)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert (f.source_file, f.problem[0]) == ("locked/", "unreadable")
+
+
+def test_too_large_file_is_hashed_to_the_end_but_not_kept(tmp_path):
+    path = write(tmp_path, "big.txt", "x" * 5000)
+    file, result = read_input(found(tmp_path, "big.txt"), 1, max_bytes=100)
+    assert [r.reason for r in result.rejected] == ["too_large"]
+    assert (file.sha256, file.size_bytes) == (file_sha256(path), 5000)
+
+
+AS_OTHER_USER = """
+import json, sys
+from pathlib import Path
+from copydesk.ingest import find_input_files, read_articles
+found = find_input_files(Path(sys.argv[1]))
+print(json.dumps({f.source_file: [[r.reason, r.detail] for r in
+      read_articles(f, 1, 10_000).rejected] for f in found}))
+"""
+
+
+@pytest.mark.skipif(
+    not ROOT or not shutil.which("setpriv"), reason="needs root and setpriv to become another user"
+)
+def test_no_permission_is_unreadable_for_a_user_the_mode_bits_stop():
+    """Root ignores mode bits, so the scan and the read run as the user nobody (65534)."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o777)
+        write(folder, "open.txt", GOOD)
+        write(folder, "locked.txt", GOOD).chmod(0)
+        write(folder, "shut/a.txt", GOOD)
+        (folder / "shut").chmod(0)
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        run = subprocess.run(
+            [*command, sys.executable, "-c", AS_OTHER_USER, str(folder)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            timeout=60,
+        )
+        if run.returncode and "Permission denied" in run.stderr and "import" in run.stderr:
+            pytest.skip(f"the user nobody cannot import copydesk here: {run.stderr[-200:]}")
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout) == {
+            "locked.txt": [["unreadable", "cannot be opened (Permission denied)"]],
+            "open.txt": [],
+            "shut/": [["unreadable", "folder cannot be listed (Permission denied)"]],
+        }
+    finally:
+        (folder / "shut").chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def test_feed_lines_python_cannot_parse_are_malformed_not_a_crash(tmp_path):
+    nested = "[" * 100_000 + "]" * 100_000
+    huge = '{"text": "A number.", "n": ' + "9" * 5000 + "}"
+    write(tmp_path, "feed.jsonl", "\n".join([nested, huge, '{"text": "Good line."}']))
+    result = read_articles(found(tmp_path, "feed.jsonl"), 1, 1_000_000)
+    assert [r.content for r in result.kept] == ["Good line."]
+    assert [(r.item, r.reason) for r in result.rejected] == [(1, "malformed"), (2, "malformed")]
+    assert result.rejected[0].detail == "line 1: JSON nested too deeply"
+    assert result.rejected[1].detail.startswith("line 2: JSON value out of range (Exceeds")
+
+
+@pytest.mark.parametrize("pad", ["", " "], ids=["even length", "odd length"])
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
+def test_page_declaring_utf16_in_ascii_markup_is_read_as_utf8(charset, pad):
+    """An even number of bytes decodes as UTF-16 without error, into CJK garbage."""
+    html = f'<html><head><meta charset="{charset}"></head><body><p>{TEXT}</p></body></html>'
+    html += pad
+    assert decode_bytes(html.encode("utf-8"), html=True) == (html, "utf-8")
