@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from re import _constants, _parser  # the pattern parser re itself uses
+from re import _constants, _parser  # type: ignore[attr-defined]  # the parser re itself uses
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,7 +61,7 @@ class Matcher:
         self.rules = tuple(rules)
         self.max_chars = max((r.max_chars for r in self.rules), default=-1)
         required = [required_literals(r.regex) for r in self.rules]
-        self.literals = None if None in required else frozenset().union(*required)
+        self.literals = _union(required)
         self.any_whole = _alternation([r for r in self.rules if r.whole])
         self.any_part = _alternation([r for r in self.rules if not r.whole])
 
@@ -105,13 +105,19 @@ def _required(items: list) -> frozenset[str] | None:
             found = _required(list(arg[-1]))
         elif op is _constants.BRANCH:
             branches = [_required(list(b)) for b in arg[1]]
-            found = None if None in branches else frozenset().union(*branches)
+            found = _union(branches)
         elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and arg[0] >= 1:
             found = _required(list(arg[2]))
         if found:
             options.append(found)
     options = [o for o in options if min(map(len, o)) >= MIN_LITERAL]
     return max(options, key=lambda o: min(map(len, o)), default=None)
+
+
+def _union(sets: Sequence[frozenset[str] | None]) -> frozenset[str] | None:
+    """All the literals of the sets, or None when any of them is unknown."""
+    known = [found for found in sets if found is not None]
+    return frozenset().union(*known) if len(known) == len(sets) else None
 
 
 def _alternation(rules: Sequence[Rule]) -> re.Pattern[str] | None:

@@ -224,6 +224,7 @@ def _severity_and_reason(expectation: str, meta: dict[str, Any] | None) -> tuple
 
 def _outcome(res: ExpectationValidationResult, n_rows: int) -> ExpectationOutcome:
     config = res.expectation_config
+    assert config is not None  # GX fills it for every result of a suite's expectation
     kwargs = config.kwargs
     column = kwargs.get("column")
     severity, reason = _severity_and_reason(config.type, config.meta)
