@@ -476,6 +476,8 @@ def runs(
     path = warehouse_path or load_settings().warehouse
     con = open_warehouse(path, read_only=True)
     try:
+        # Never read a Python variable (this function is named `runs`) as a table.
+        con.execute("set python_enable_replacements = false")
         # No query parameters: DuckDB imports pandas (a second) to inspect them.
         columns = "*" if as_json else ", ".join(expr for _, expr in RUN_COLUMNS)
         rel = con.execute(
