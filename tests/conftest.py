@@ -31,3 +31,9 @@ def gold(seeds_dir: Path) -> dict[str, dict]:
 def packs() -> tuple[RulePack, ...]:
     """The shipped rule packs."""
     return load_rule_packs()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fast tests first, the e2e ones (real Prefect flows) last: a broken unit shows in
+    seconds, not after minutes of flow runs. The sort is stable: order within each group stays."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
