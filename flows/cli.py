@@ -377,6 +377,7 @@ def run(
             raise typer.Exit(128 + (stopped.signal or signal.SIGINT)) from None
         finally:
             if server is not None:
+                _drain_prefect()
                 server.stop()
     from rich.console import Console
     from rich.table import Table
@@ -388,6 +389,17 @@ def run(
         table.add_row(row["what"], str(row["count"]))
     Console().print(table)
     Console().print(summary.one_line(), markup=False, highlight=False)
+
+
+def _drain_prefect() -> None:
+    """Send the logs and events Prefect still holds to the server, before it stops."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
 
 
 class _Stopped:
