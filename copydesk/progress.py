@@ -4,6 +4,7 @@ adds a Prefect progress artifact)."""
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import time
@@ -68,8 +69,8 @@ class Progress:
     """Counts the files and articles a run has done out of `total_files`.
 
     On a terminal (`stream` a TTY) a rich live bar shows them with the rate and the time left;
-    otherwise a log line says the same at most every `every` seconds, and once at the end.
-    Every advance also goes to each of `sinks`."""
+    otherwise a log line to `logger` (this module's by default) says the same at most every
+    `every` seconds, and once at the end. Every advance also goes to each of `sinks`."""
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class Progress:
         every: float = 10.0,
         sinks: Sequence[Sink] = (),
         clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
     ) -> None:
         self.total_files = total_files
         self.files_done = 0
@@ -89,6 +91,7 @@ class Progress:
         self._start = clock()
         self._logged_at: float | None = None
         self._closed = False
+        self._log_to = logger or log
         stream = sys.stderr if stream is None else stream
         self._bar = _Bar(total_files, stream) if _is_terminal(stream) else None
 
@@ -125,7 +128,7 @@ class Progress:
 
     def _log(self, snap: Snapshot) -> None:
         self._logged_at = snap.elapsed
-        log.info("progress: %s", snap.line())
+        self._log_to.info("progress: %s", snap.line())
 
     def __enter__(self) -> Progress:
         return self
@@ -166,6 +169,7 @@ class _Bar:
         )
         self._task = self._progress.add_task("files", total=total_files, articles=0, rate=0.0)
         self._progress.start()
+        self._restore = _print_above(self._progress.console, stream)
 
     def update(self, snap: Snapshot) -> None:
         self._progress.update(
@@ -175,3 +179,51 @@ class _Bar:
     def close(self, snap: Snapshot) -> None:
         self.update(snap)
         self._progress.stop()
+        for undo in self._restore:
+            undo()
+
+
+def _print_above(console, stream: TextIO) -> list[Callable[[], None]]:
+    """Make the log handlers that write to `stream` print above the live bar of `console`
+    (else their lines are glued to the bar): a plain stream handler, or one printing through a
+    rich Console of its own, as Prefect's does. Returns the calls that undo it."""
+    proxy = _Above(console, stream)
+    undo: list[Callable[[], None]] = []
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    for handler in {h for logger in loggers for h in logger.handlers}:
+        own = getattr(handler, "console", None)
+        if own is not None and getattr(own, "file", None) is stream:
+            own.file = proxy
+            undo.append(lambda own=own: setattr(own, "file", stream))
+        elif isinstance(handler, logging.StreamHandler) and handler.stream is stream:
+            handler.setStream(proxy)
+            undo.append(lambda handler=handler: handler.setStream(stream))
+    return undo
+
+
+class _Above(io.TextIOBase):
+    """A text stream whose lines a live rich display prints above itself. Not rich's own
+    FileProxy: a Console given that one writes to the file behind it, through the bar."""
+
+    def __init__(self, console, stream: TextIO) -> None:
+        from rich.file_proxy import FileProxy
+
+        self._proxy = FileProxy(console, stream)
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._proxy.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._proxy.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from prefect import get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from copydesk.progress import Progress, Snapshot
@@ -23,6 +24,6 @@ class ProgressArtifact:
 
 
 def run_progress(total_files: int) -> Progress:
-    """The progress of a flow run over `total_files` files: a bar on a terminal, log lines
-    elsewhere, and the run's progress artifact."""
-    return Progress(total_files, sinks=[ProgressArtifact()])
+    """The progress of a flow run over `total_files` files: a bar on a terminal, else lines in
+    the run's log; and the run's progress artifact either way."""
+    return Progress(total_files, sinks=[ProgressArtifact()], logger=get_run_logger())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 import pytest
 
@@ -97,3 +98,48 @@ def test_a_terminal_gets_a_bar_and_no_log_lines(caplog: pytest.LogCaptureFixture
     shown = terminal.getvalue()
     assert "20/20" in shown
     assert "26 articles" in shown
+
+
+def test_log_lines_print_above_the_bar_and_their_handler_is_restored():
+    terminal = Terminal()
+    handler = logging.StreamHandler(terminal)
+    other = logging.getLogger("copydesk.test_progress")
+    other.addHandler(handler)
+    try:
+        with Progress(2, stream=terminal) as progress:
+            other.warning("a line from elsewhere")
+            progress.advance(2, 2)
+        assert handler.stream is terminal
+    finally:
+        other.removeHandler(handler)
+
+    # The bar's line is erased (\r, then "erase line"), the log line printed, the bar drawn again.
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())
+    assert "a line from elsewhere" in re.split(r"[\r\n]", shown)
+
+
+def test_a_handler_printing_through_its_own_rich_console_prints_above_the_bar():
+    from rich.console import Console
+
+    class RichHandler(logging.Handler):  # prints as Prefect's console handler does
+        def __init__(self, stream):
+            super().__init__()
+            self.console = Console(file=stream)
+
+        def emit(self, record):
+            self.console.print(record.getMessage(), soft_wrap=True)
+
+    terminal = Terminal()
+    handler = RichHandler(terminal)
+    other = logging.getLogger("copydesk.test_progress_rich")
+    other.addHandler(handler)
+    try:
+        with Progress(2, stream=terminal) as progress:
+            other.warning("a line from elsewhere")
+            progress.advance(2, 2)
+        assert handler.console.file is terminal
+    finally:
+        other.removeHandler(handler)
+
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())
+    assert "a line from elsewhere" in re.split(r"[\r\n]", shown)
