@@ -345,6 +345,11 @@ def run(
         check_api(api_url)
     workers = workers or cfg.workers
     dask_address = dask_address or cfg.dask_address
+    if dask_address and not api_url and not _is_local(dask_address):
+        raise Problem(
+            f"the Dask workers at {dask_address} cannot reach this run's temporary Prefect "
+            "server (it listens on 127.0.0.1): set PREFECT_API_URL to a server they can reach"
+        )
 
     from flows.server import TemporaryServer
 
@@ -389,6 +394,14 @@ def run(
         table.add_row(row["what"], str(row["count"]))
     Console().print(table)
     Console().print(summary.one_line(), markup=False, highlight=False)
+
+
+def _is_local(address: str) -> bool:
+    """Whether a Dask scheduler address is on this machine."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname
+    return host in (None, "localhost", "127.0.0.1", "::1")
 
 
 def _drain_prefect() -> None:

@@ -197,6 +197,15 @@ def test_serve_with_a_server_that_does_not_answer(prefect_home):
     assert "no Prefect server answers at http://127.0.0.1:9/api" in line
 
 
+def test_a_remote_dask_scheduler_needs_a_reachable_server(prefect_home):
+    line = one_line_error(
+        copydesk("run", "--dask-address", "tcp://10.0.0.5:8786", env=prefect_home)
+    )
+
+    assert "cannot reach this run's temporary Prefect server" in line
+    assert "PREFECT_API_URL" in line
+
+
 def test_run_from_another_folder_is_refused_and_leaves_nothing(tmp_path: Path):
     line = one_line_error(copydesk("run", cwd=tmp_path))
 
