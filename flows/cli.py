@@ -138,7 +138,10 @@ def settings_problem(exc: Exception) -> str:
     shown = f"{var}={given!r}" if given is not None else var
     default = fields[field].get_default(call_default_factory=True)
     if isinstance(default, list | dict | tuple) and not _is_json(given):
-        example = json.dumps([str(v) for v in default] if isinstance(default, list | tuple) else {})
+        if isinstance(default, dict):
+            example = json.dumps({str(k): v for k, v in default.items()}) if default else "{}"
+        else:
+            example = json.dumps([str(v) for v in default]) if default else '["..."]'
         return (
             f"{shown} is not valid: this setting takes a JSON "
             f"{'list' if not isinstance(default, dict) else 'object'}, e.g. {var}='{example}'"
@@ -160,11 +163,13 @@ def load_settings() -> Settings:
     """Settings from the environment, or a Problem naming the variable that is wrong."""
     from pydantic import ValidationError
 
-    from copydesk.settings import Settings
+    from copydesk import settings
 
+    # A SettingsError of copydesk.settings, when it has one, is already in the user's terms.
+    errors = (ValidationError, ValueError, getattr(settings, "SettingsError", ValueError))
     try:
-        cfg = Settings()
-    except (ValidationError, ValueError) as exc:
+        cfg = settings.Settings()
+    except errors as exc:
         raise Problem(settings_problem(exc)) from exc
     for field in ("batch_size", "workers"):
         if getattr(cfg, field) < 1:

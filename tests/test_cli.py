@@ -402,3 +402,51 @@ def test_a_killed_run_leaves_no_server_behind(tmp_path: Path, signal_name: str):
     assert _gone_within(server, 10), f"Prefect server {server} outlived its run"
     if signal_name == "SIGTERM":
         assert run.returncode == 128 + signal.SIGTERM
+
+
+# ---- the settings converter, whatever validators Settings has -----------------------------
+
+
+def test_a_validator_error_names_the_variable(monkeypatch: pytest.MonkeyPatch):
+    from pydantic import ValidationError, field_validator
+
+    from copydesk.settings import Settings
+    from flows.cli import settings_problem
+
+    class Strict(Settings):
+        @field_validator("near_jaccard")
+        @classmethod
+        def in_unit_range(cls, value: float) -> float:
+            if not 0 < value <= 1:
+                raise ValueError("must be above 0 and at most 1")
+            return value
+
+    monkeypatch.setenv("COPYDESK_NEAR_JACCARD", "1.5")
+    with pytest.raises(ValidationError) as error:
+        Strict()
+
+    assert settings_problem(error.value) == (
+        "COPYDESK_NEAR_JACCARD='1.5' is not valid: Value error, must be above 0 and at most 1; "
+        "unset it to use the default 0.5"
+    )
+
+
+def test_an_empty_list_setting_gets_an_example(monkeypatch: pytest.MonkeyPatch):
+    from flows.cli import Problem, load_settings
+
+    monkeypatch.setenv("COPYDESK_RULES_DIRS", "/srv/rules")
+    with pytest.raises(Problem) as error:
+        load_settings()
+
+    assert str(error.value) == (
+        "COPYDESK_RULES_DIRS='/srv/rules' is not valid: this setting takes a JSON list, "
+        """e.g. COPYDESK_RULES_DIRS='["..."]'"""
+    )
+
+
+def test_a_message_in_the_users_terms_is_kept():
+    from flows.cli import settings_problem
+
+    message = "COPYDESK_WORKERS=0: must be 1 or more"
+
+    assert settings_problem(ValueError(message + "\nsecond line")) == message
