@@ -381,10 +381,13 @@ def run(
             except PublishBlocked as exc:
                 say(f"nothing published: {exc}")
                 raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            name = signal.Signals(stopped.signal).name if stopped.signal else "SIGINT"
+        except BaseException as exc:
+            signum = _stop_signal(exc, stopped)
+            if signum is None:
+                raise
+            name = signal.Signals(signum).name
             say(f"stopped by {name}: the run was ended and its Prefect server and workers stopped")
-            raise typer.Exit(128 + (stopped.signal or signal.SIGINT)) from None
+            raise typer.Exit(128 + signum) from None
         finally:
             if server is not None:
                 _drain_prefect()
@@ -418,6 +421,25 @@ def _drain_prefect() -> None:
 
     APILogWorker.drain_all(timeout=5)
     EventsWorker.drain_all(timeout=5)
+
+
+def _stop_signal(exc: BaseException, stopped: _Stopped) -> int | None:
+    """The signal that stopped the run, if `exc` comes from one: a KeyboardInterrupt from our
+    handler, or Prefect's TerminationSignal when its flow engine had put its own handler in
+    place, also when a library turned it into another error on the way (DuckDB raises
+    "Query interrupted" with the signal's exception as its cause)."""
+    # Prefect is imported by then if its handler was in place; never import it for this.
+    termination = getattr(sys.modules.get("prefect.exceptions"), "TerminationSignal", ())
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt):
+            return stopped.signal or signal.SIGINT
+        if isinstance(current, termination):
+            return int(current.signal)
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class _Stopped:
