@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 if TYPE_CHECKING:
     import duckdb
@@ -30,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+console = Console(stderr=True)
 
 
 class Problem(Exception):
@@ -248,12 +251,18 @@ def open_warehouse(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise Problem(f"cannot open warehouse {path}: {exc}") from exc
 
 
-def check_warehouse_writable(path: Path) -> None:
+def check_warehouse_writable(path: Path, lock_wait: float = 0.0) -> None:
     """A Problem if `copydesk run` could not write the warehouse: a bad name, a file that is
-    not DuckDB, a lock held by another process, or a folder it cannot create."""
+    not DuckDB, a lock held by another process (unless the run is to wait `lock_wait` seconds
+    for it), or a folder it cannot create."""
     check_warehouse_path(path)
     if path.exists():
-        open_warehouse(path, read_only=False).close()
+        try:
+            open_warehouse(path, read_only=False).close()
+        except Problem as exc:
+            if lock_wait <= 0 or " is in use by " not in str(exc):
+                raise
+            say(f"{exc}; waiting up to {lock_wait:g} s (COPYDESK_LOCK_WAIT_SECONDS)")
         return
     folder = path.parent
     while not folder.exists():
@@ -344,7 +353,9 @@ def run(
     """Publish every new or changed article of the input folder (no Prefect server needed)."""
     cfg = load_settings()
     check_input_dir(input_dir or cfg.input_dir, _origin("--input", "input_dir", input_dir))
-    check_warehouse_writable(warehouse_path or cfg.warehouse)
+    # lock_wait_seconds: a setting the run may have, to wait for another run to let go.
+    lock_wait = float(getattr(cfg, "lock_wait_seconds", 0.0) or 0.0)
+    check_warehouse_writable(warehouse_path or cfg.warehouse, lock_wait)
     api_url = configured_api_url()
     if api_url:
         check_api(api_url)
@@ -392,9 +403,6 @@ def run(
             if server is not None:
                 _drain_prefect()
                 server.stop()
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title=f"copydesk run {summary.run_id}")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -550,8 +558,6 @@ def runs(
         sys.stdout.write(json.dumps(records, default=str, indent=2) + "\n")
         return
     from rich import box
-    from rich.console import Console
-    from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, title=f"runs in {path}", title_justify="left")
     for header, _ in RUN_COLUMNS:
@@ -559,10 +565,10 @@ def runs(
         table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    console = Console()
-    if not console.is_terminal:
-        console.width = 160  # a pipe or a file: never cut the run ids
-    console.print(table, markup=False, highlight=False, crop=False)
+    out = Console()
+    if not out.is_terminal:
+        out.width = 160  # a pipe or a file: never cut the run ids
+    out.print(table, markup=False, highlight=False, crop=False)
 
 
 # ---- entry point ------------------------------------------------------------------------

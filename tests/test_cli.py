@@ -451,3 +451,17 @@ def test_a_message_in_the_users_terms_is_kept():
     message = "COPYDESK_WORKERS=0: must be 1 or more"
 
     assert settings_problem(ValueError(message + "\nsecond line")) == message
+
+
+def test_a_run_that_may_wait_for_the_lock_goes_on_and_says_so(locked_warehouse, capsys):
+    from flows.cli import Problem, check_warehouse_writable
+
+    path, pid = locked_warehouse
+
+    with pytest.raises(Problem):
+        check_warehouse_writable(path, lock_wait=0)
+    check_warehouse_writable(path, lock_wait=30)
+
+    said = capsys.readouterr().err
+    assert f"is in use by process {pid}" in said
+    assert "waiting up to 30 s (COPYDESK_LOCK_WAIT_SECONDS)" in said
