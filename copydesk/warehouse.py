@@ -17,11 +17,18 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("raw", "staging", "audit", "published")  # the schemas of sql/schema.sql
 _LOCK_RETRY_SECONDS = 0.5
-_LOCK_HOLDER = re.compile(r"PID (\d+)")
+_LOCK_HOLDER = re.compile(r"lock is held in (.*?) \(PID (\d+)\)")
 
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file (a run, or a reader such as the CLI)."""
+
+
+def lock_holder(message: str) -> str | None:
+    """The process holding a DuckDB file ("1234 (/usr/bin/python3)"), from DuckDB's lock
+    error message; None when the message is about something else."""
+    found = _LOCK_HOLDER.search(message)
+    return f"{found.group(2)} ({found.group(1)})" if found else None
 
 
 def read_sql(name: str, **names: str) -> str:
@@ -82,15 +89,16 @@ def hold(
             con = _open(path, read_only=False)
             break
         except duckdb.IOException as exc:
-            holder = _LOCK_HOLDER.search(str(exc))
+            holder = lock_holder(str(exc))
             if holder is None:
                 raise  # not a lock: a broken or foreign file
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
-                    f"warehouse {path} is in use by process {holder.group(1)} (another run, or "
-                    "a reader that has it open): wait for it to finish, or stop it"
+                    f"warehouse {path} is in use by process {holder} (another run, or a reader "
+                    "that has it open): wait for it to finish, or stop it; this run read "
+                    "nothing, and the next run picks up its files"
                 ) from None
-            log.info("warehouse %s is held by process %s; waiting", path, holder.group(1))
+            log.info("warehouse %s is held by process %s; waiting", path, holder)
             time.sleep(_LOCK_RETRY_SECONDS)
     try:
         if memory_limit:

@@ -3,11 +3,9 @@
 Each stage is one function of the copydesk library; this module only makes them tasks and
 runs them in order, on one warehouse connection held for the whole run."""
 
-import os
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -20,8 +18,6 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.server.api.server import SubprocessASGIServer
-from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
@@ -31,6 +27,7 @@ from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
 from copydesk.settings import Settings
 from copydesk.summary import STAGES, RunSummary, covered_seconds
+from flows.progress import run_progress
 
 
 class PublishBlocked(RuntimeError):
@@ -155,6 +152,7 @@ def _clean_and_stage(
     waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
     total = -(-len(plan.to_read) // cfg.batch_size)
     staged = articles = 0
+    progress = run_progress(len(plan.to_read))
     for files in batched(plan.to_read, cfg.batch_size):
         pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
         while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
@@ -166,16 +164,18 @@ def _clean_and_stage(
             result = stage_batch(con, run_id, tables, articles)
             seconds["stage"] += result.seconds
             staged, articles = staged + 1, articles + result.articles
+            progress.advance(result.files, result.articles)
             log.info(
                 "batch %d of %d: %d files, %d articles cleaned, %d rejected",
                 *(staged, total, result.files, result.articles, result.rejected),
             )
+    progress.close()
     # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
     # starting, is orchestration.
     seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
 
 
-def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:
+def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[..., RunSummary]:
     """The flow on a task runner for `workers` processes: a local Dask cluster when more than
     one, the Dask scheduler at `dask_address` when given, else threads in this process."""
     if dask_address:
@@ -186,26 +186,3 @@ def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow:
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
         return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
     return publish_articles
-
-
-@contextmanager
-def prefect_api_for_workers() -> Iterator[str]:
-    """Dask worker processes inherit the environment, not this process's Prefect settings:
-    with no API URL there, each starts a temporary Prefect server of its own (~25 s and
-    ~230 MB each, and the task runs it records are thrown away). This exports the API URL in
-    use, after starting the temporary server when there is none, and yields it."""
-    url = PREFECT_API_URL.value()
-    if not url:
-        server = SubprocessASGIServer()
-        server.start()
-        url = server.api_url
-    before = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = url
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield url
-    finally:  # the server stops at exit, after the last logs have been sent to it
-        if before is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = before

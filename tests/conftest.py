@@ -149,3 +149,9 @@ def build_warehouse(
             for files in batched(plan.to_read, cfg.batch_size)
         ]
         return publish_run(con, run_id, batches, cfg, validate=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fast tests first, the e2e ones (real Prefect flows) last: a broken unit shows in
+    seconds, not after minutes of flow runs. The sort is stable: order within each group stays."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

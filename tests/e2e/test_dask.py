@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.publish_articles import prefect_api_for_workers, publish_articles, with_workers
+from flows.publish_articles import publish_articles, with_workers
 from tests.e2e.conftest import SAMPLE
 
 pytestmark = pytest.mark.e2e
@@ -38,15 +38,17 @@ def published_rows(path: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
-def test_two_dask_workers_publish_the_same_tables_as_one_process(tmp_path, seeds_copy):
+def test_two_dask_workers_publish_the_same_tables_as_one_process(tmp_path, seeds_copy, monkeypatch):
+    from prefect.settings import PREFECT_API_URL
+
+    # The workers are other processes: they find the test's server through the environment,
+    # as those of `copydesk run` find its own.
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     shutil.copytree(SAMPLE, seeds_copy / "sample")
     single, parallel = tmp_path / "single.duckdb", tmp_path / "dask.duckdb"
 
     one = publish_articles(input_dir=seeds_copy, warehouse_path=single, batch_size=4)
-    with prefect_api_for_workers():
-        two = with_workers(2)(
-            input_dir=seeds_copy, warehouse_path=parallel, batch_size=4, workers=2
-        )
+    two = with_workers(2)(input_dir=seeds_copy, warehouse_path=parallel, batch_size=4, workers=2)
 
     assert (two.articles_read, two.published, two.duplicates, two.quarantined) == (
         one.articles_read,
