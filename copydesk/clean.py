@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import ftfy
 
 from copydesk.boilerplate import Matcher, Rule, RulePack, matcher, rules_for
+from copydesk.comments import COMMENTS, find_comment_section
 from copydesk.dedup import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 from copydesk.extract import ExtractError, extract_html
 from copydesk.language import WORD, detect_language
@@ -186,6 +187,13 @@ def clean_text(
         for i in range(len(paras)):
             if labels[i] is None and not main.keeps(i):
                 labels[i] = (NAVIGATION, MAIN_TEXT_RULE)
+    # Readers' comments end the article: what follows their heading or first post is theirs.
+    body_from = main.body_start if page_dump and main.body_start is not None else start
+    section = find_comment_section(paras, labels, body_from)
+    if section is not None:
+        for i in range(section.start, len(paras)):
+            if labels[i] is None:
+                labels[i] = (COMMENTS, section.rule_id)
     open_idx = [i for i, label in enumerate(labels) if label is None]
     for j in find_repeats([paras[i] for i in open_idx]):
         labels[open_idx[j]] = ("duplicate_exact", WITHIN_ARTICLE_RULE)
