@@ -129,13 +129,6 @@ REMOVED = [
     ("Crowds outside the station. (Reuters/Jane Doe)", "caption", "generic-en/caption.credit"),
     ("Workers lay tracks near the bridge. (Kremlin)", "caption", "generic-en/caption.name-credit"),
     ("Photo: workers lay tracks near the bridge", "caption", "generic-en/caption.photo-prefix"),
-    # duplicate_exact: a repeat of B1 that differs only in case, spacing and punctuation
-    (
-        "THE council met on Tuesday evening -- to debate the new budget for public transport in "
-        "the city!",
-        "duplicate_exact",
-        WITHIN_ARTICLE_RULE,
-    ),
 ]
 
 
@@ -163,7 +156,8 @@ NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near", "navigation"}
 
 
 def test_every_paragraph_reason_code_has_an_example():
-    assert {reason for _, reason, _ in REMOVED} == REASONS - NOT_CLEAN_TEXT_REASONS
+    examples = {reason for _, reason, _ in REMOVED} | {"duplicate_exact"}  # REPEATED below
+    assert examples == REASONS - NOT_CLEAN_TEXT_REASONS
     assert {
         "paywall",
         "cta",
@@ -174,6 +168,37 @@ def test_every_paragraph_reason_code_has_an_example():
         "caption",
         "duplicate_exact",
     } <= REASONS - NOT_CLEAN_TEXT_REASONS
+
+
+# Repeats within one article: a repeated block or a repeated label goes; a single sentence
+# said twice stays (tests/test_dedup.py has the rule itself).
+REPEATED = [
+    # B1 and B2 again, in case, spacing and punctuation of their own: a block printed twice
+    (
+        [
+            HEADLINE,
+            B1,
+            B2,
+            "THE council met on Tuesday evening -- to debate the new budget for public transport "
+            "in the city!",
+            "Members agreed to fund two more bus lines serving the northern districts from next "
+            "spring",
+            B3,
+        ],
+        [3, 4],
+    ),
+    ([HEADLINE, B1, "Watch the video", B2, "Watch the video", B3], [4]),
+    ([HEADLINE, B1, B2, B1, B3], []),  # one sentence the article repeats
+]
+
+
+@pytest.mark.parametrize(("paragraphs", "removed"), REPEATED)
+def test_repeats_within_the_article(packs, paragraphs, removed):
+    cleaned = clean_text(article(*paragraphs), generic_rules(packs))
+    assert [(r.position, r.reason, r.rule_id) for r in cleaned.removals] == [
+        (i, "duplicate_exact", WITHIN_ARTICLE_RULE) for i in removed
+    ]
+    assert cleaned.positions == tuple(i for i in range(1, len(paragraphs)) if i not in removed)
 
 
 def test_captions_are_kept_apart_from_the_body(packs):
