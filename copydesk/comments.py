@@ -44,7 +44,8 @@ _MONTH = (
 # "March 3, 2026 at 9:14 am", "3. März 2026 um 09:14 Uhr", "03.03.2026, 09:14", "2 hours ago",
 # "vor 3 Stunden": a comment's time stamp, on a short line of its own.
 _TIMESTAMP = re.compile(
-    rf"(?:\b{_MONTH} \d{{1,2}},? \d{{4}}|\b\d{{1,2}}\.? {_MONTH},? \d{{4}}|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|\b\d{{4}}-\d{{2}}-\d{{2}})"
+    rf"(?:\b{_MONTH} \d{{1,2}},? \d{{4}}|\b\d{{1,2}}\.? {_MONTH},? \d{{4}}|"
+    r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b\d{4}-\d{2}-\d{2})"
     r",?\s*(?:at|um|à|a las|alle|-|,|\|)?\s*\d{1,2}[:.]\d{2}|"
     r"\b\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?) ago\b|"
     r"\bvor \d+ (?:sekunden|minuten|stunden|tagen|wochen|monaten|jahren)\b",
@@ -110,9 +111,7 @@ def _recurs(paras: Sequence[str], i: int) -> bool:
     return sum(p.strip().casefold() == prompt for p in paras) > 1
 
 
-def _thread_at(
-    paras: Sequence[str], labels: Sequence[tuple[str, str] | None], i: int
-) -> bool:
+def _thread_at(paras: Sequence[str], labels: Sequence[tuple[str, str] | None], i: int) -> bool:
     """Whether a comment thread starts at line i: three signals within a few lines, of at
     least two kinds (a time stamp alone is also an article's "updated" line)."""
     kinds = [

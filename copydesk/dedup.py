@@ -66,11 +66,7 @@ def find_repeats(paragraphs: Sequence[str]) -> list[int]:
         i
         for i, para in enumerate(paragraphs)
         if repeated[i]
-        and (
-            (i > 0 and repeated[i - 1])
-            or (i < last and repeated[i + 1])
-            or not is_sentence(para)
-        )
+        and ((i > 0 and repeated[i - 1]) or (i < last and repeated[i + 1]) or not is_sentence(para))
     ]
 
 
