@@ -16,7 +16,7 @@ from copydesk.comments import COMMENTS, find_comment_section
 from copydesk.dedup import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 from copydesk.extract import ExtractError, extract_html
 from copydesk.language import WORD, detect_language
-from copydesk.mainblock import is_title_like, looks_like_headline, main_text
+from copydesk.mainblock import function_word_share, is_title_like, looks_like_headline, main_text
 from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ _BYLINE_PREFIX = re.compile(r"^[*_]*by\s+", re.IGNORECASE)
 _BYLINE_SEPARATOR = re.compile(r"\s*[|,·•–—]\s*")
 
 CAPTION = "caption"
+CTA = "cta"
 BYLINE = "byline"
 SECTION_LABEL = "section_label"
 TITLE = "title"
@@ -174,7 +175,7 @@ def clean_text(
             labels[i] = headlines_after
             continue
         headlines_after = None
-        rule = boilerplate.first(para, i)
+        rule = _unless_prose(boilerplate.first(para, i), para)
         if rule:
             labels[i] = (rule.reason, rule.id)
             truncated = truncated or rule.truncates
@@ -199,7 +200,7 @@ def clean_text(
         labels[open_idx[j]] = ("duplicate_exact", WITHIN_ARTICLE_RULE)
     for i, para in enumerate(paras):
         if labels[i] is None:
-            rule = captions.first(para, i)
+            rule = _unless_prose(captions.first(para, i), para)
             if rule:
                 labels[i] = (rule.reason, rule.id)
     if page_dump and title is None:
@@ -282,6 +283,31 @@ def clean_batch(batch: Sequence[RawArticle], packs: Sequence[RulePack]) -> StepR
             result.keep(article)
     result.check_balance()
     return result
+
+
+# A paragraph of body prose: this many words in at least two sentences. A caption is one
+# sentence and its credit, a call to action a line; a paragraph that is more than that and
+# merely ends on "(Reuters)" or starts with "Video:" is the article's.
+PROSE_WORDS = 25
+_SENTENCE_SPLIT = re.compile(r"(?<=[a-zäöüß0-9%)”\"’'][.!?])\s+(?=[“\"‘(]?[A-ZÄÖÜ])")
+
+
+def is_body_prose(paragraph: str) -> bool:
+    """Whether a paragraph is running prose: long, two sentences or more, full of the
+    function words of a language."""
+    words = paragraph.split()
+    if len(words) < PROSE_WORDS:
+        return False
+    sentences = [s for s in _SENTENCE_SPLIT.split(paragraph) if len(s.split()) >= 4]
+    return len(sentences) >= 2 and function_word_share(paragraph, detect_language(paragraph)) >= 0.2
+
+
+def _unless_prose(rule: Rule | None, paragraph: str) -> Rule | None:
+    """The rule, unless it is a call-to-action or caption pattern that matched only a part of
+    a paragraph of body prose (a whole-paragraph pattern says what the whole line is)."""
+    if rule is None or rule.whole or rule.reason not in (CTA, CAPTION):
+        return rule
+    return None if is_body_prose(paragraph) else rule
 
 
 def _headline_on_top(paras: Sequence[str], start: int, rules: Sequence[Rule]) -> bool:

@@ -309,6 +309,41 @@ BODY_LOOKALIKES = [
 ]
 
 
+# Paragraphs of body prose that a caption or call-to-action pattern matches in part: the
+# pattern speaks for a line, not for two sentences and more of running text around it.
+PROSE_WITH_A_RULE_FRAGMENT = [
+    "The ferry operator said on Monday that crossings would resume at the weekend. Engineers "
+    "had worked through the night to repair the damaged ramp at the northern pier. (Reuters)",
+    "Photo: the council published a picture of the old depot on Friday, and residents were "
+    "quick to point out that the building in it was torn down years ago. The press office "
+    "apologised for the mistake.",
+    "Das Rathaus bleibt bis Ende Mai geschlossen, teilte die Stadt mit. Die Bürgerinnen und "
+    "Bürger werden gebeten, ihre Anliegen in dieser Zeit online oder telefonisch zu erledigen "
+    "(Foto: Stadt Lindenau, via Pressestelle).",
+]
+
+
+@pytest.mark.parametrize("paragraph", PROSE_WITH_A_RULE_FRAGMENT)
+def test_caption_or_cta_pattern_does_not_take_body_prose(packs, paragraph):
+    cleaned = clean_text(article(HEADLINE, B1, paragraph, B2), generic_rules(packs))
+    assert cleaned.removals == ()
+    assert cleaned.paragraphs == (B1, paragraph, B2)
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        # one sentence and its credit, however long the sentence: a caption
+        "The mayor and the harbour master cut the ribbon at the reopened ferry terminal on the "
+        "northern pier on Monday morning, watched by a crowd of residents. (Photo: J. Park)",
+        "Workers lay tracks near the bridge. (Kremlin)",
+    ],
+)
+def test_a_one_sentence_caption_with_its_credit_is_still_a_caption(packs, caption):
+    cleaned = clean_text(article(HEADLINE, B1, caption, B2), generic_rules(packs))
+    assert cleaned.captions == (caption,)
+
+
 def test_long_quote_of_a_paywall_is_longer_than_the_rules_reach(packs):
     [rule] = [r for r in generic_rules(packs) if r.id == "generic-en/paywall.subscribe-to-continue"]
     assert len(LONG_QUOTE_OF_PAYWALL) > rule.max_chars
