@@ -11,6 +11,7 @@ section has to come after the article has begun."""
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -127,3 +128,20 @@ def _name_like(line: str, label: tuple[str, str] | None) -> bool:
     """A commenter's name above the time stamp: one to four words, no sentence."""
     words = line.split()
     return label is None and 1 <= len(words) <= 4 and not re.search(r"[.!?:;,]$", line)
+
+
+# Readers' posts are short: most are a line or two. An article's paragraphs are longer.
+MIN_ARTICLE_MEDIAN_CHARS = 120
+MAX_SIGNALS_PER_LINE = 1 / 20
+
+
+def reads_as_comments(lines: Sequence[str]) -> bool:
+    """Whether text extracted from comment markup reads as readers' posts rather than as an
+    article: names, time stamps and reply buttons between the lines, or mostly short lines."""
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return True
+    signals = sum(signal(line) is not None for line in lines)
+    if signals >= 2 and signals > MAX_SIGNALS_PER_LINE * len(lines):
+        return True
+    return statistics.median(len(line) for line in lines) < MIN_ARTICLE_MEDIAN_CHARS
