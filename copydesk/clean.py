@@ -48,7 +48,12 @@ SECTION_LABEL = "section_label"
 TITLE = "title"
 NAVIGATION = "navigation"
 MAIN_TEXT_RULE = "main-text"
+# What a page prints where its article ends: below such a line and the article's best run,
+# a further run of text is the page's (teasers, author boxes, notices), not the article's.
+CLOSING = frozenset({"comments", "promo", "author_bio", "paywall", "cta"})
 HEADLINE_REACH = 15  # lines above a page dump's first body paragraph to look for its headline
+HEADLINE_BODY_LINES = 8  # body paragraphs whose words the headline shares
+_PAGER = re.compile(r"^[←«‹<]|[→»›>]$")
 
 
 def fix_unicode(text: str) -> str:
@@ -184,7 +189,11 @@ def clean_text(
     if page_dump:
         # A full-page dump: what no rule explained but lies outside the article's text is
         # the page around it (menus, link lists, footers).
-        main = main_text(paras, [label is not None for label in labels])
+        main = main_text(
+            paras,
+            [label is not None for label in labels],
+            closers=[label is not None and label[0] in CLOSING for label in labels],
+        )
         for i in range(len(paras)):
             if labels[i] is None and not main.keeps(i):
                 labels[i] = (NAVIGATION, MAIN_TEXT_RULE)
@@ -327,17 +336,26 @@ def headline_above(
 ) -> int | None:
     """Where a page dump's headline is: of the headline-like lines no rule took a few lines
     above the first body paragraph (bylines, dates, credits and kickers sit in between), the
-    one sharing most words with the body's first paragraphs. On a tie the topmost (a headline
-    stands above its standfirst), or the nearest when none shares a word."""
-    body_words = _content_words(" ".join(paras[body_start : body_start + 3]))
-    best, best_score = None, -1.0
+    one sharing most words with the body's first paragraphs, a line of three words or more
+    before a shorter one. On a tie the topmost (a headline stands above its standfirst), or
+    the nearest when none shares a word. Links to the previous and next post ("← Older
+    post") are no headline."""
+    body = [j for j in range(body_start, len(paras)) if labels[j] is None][:HEADLINE_BODY_LINES]
+    body_words = _content_words(" ".join(paras[j] for j in body))
+    best, best_score = None, (-1.0, False)
     for i in range(body_start - 1, max(body_start - 1 - HEADLINE_REACH, -1), -1):
         taken = labels[i] is not None and labels[i] != (NAVIGATION, MAIN_TEXT_RULE)
-        if taken or not is_title_like(paras[i]) or captions.first(paras[i], i):
+        line = paras[i]
+        if taken or not is_title_like(line) or _PAGER.search(line) or captions.first(line, i):
             continue
-        words = _content_words(paras[i])
-        score = len(words & body_words) / len(words) if words else 0.0
-        if score > best_score or (score == best_score > 0):
+        words = _content_words(line)
+        shared = len(words & body_words)
+        # Shared words times their share: a one-word label that happens to be in the body
+        # ("Video") scores below a headline that shares four of its six words.
+        score = (shared * shared / len(words) if words else 0.0, len(line.split()) >= 3)
+        if (score[1], score[0]) > (best_score[1], best_score[0]) or (
+            score == best_score and score[0] > 0
+        ):
             best, best_score = i, score
     return best
 

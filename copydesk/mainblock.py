@@ -129,9 +129,16 @@ def dump_language(lines: Sequence[str]) -> str | None:
     return detect_language("\n".join(line for line in lines if len(line.split()) >= 8))
 
 
-def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weights()) -> MainText:
+def main_text(
+    lines: Sequence[str],
+    removed: Sequence[bool],
+    w: Weights = Weights(),
+    closers: Sequence[bool] | None = None,
+) -> MainText:
     """The article's lines among `lines`; `removed` marks lines a rule already took (a cookie
-    notice reads like body text, but counts against the run it sits in)."""
+    notice reads like body text, but counts against the run it sits in). `closers` marks
+    lines that close an article (a share bar, a related-articles heading, an author box): a
+    run of text below the best run and below such a line is the page's, not the article's."""
     language = dump_language(lines)
     classes = [
         BAD if gone else line_class(line, language, w)
@@ -152,10 +159,14 @@ def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weight
     if not runs:  # no line reads as body text: nothing to tell the article from the page by
         return MainText(runs=((0, len(lines) - 1),), bad_inside=frozenset(), body_start=None)
     top = max(r[0] for r in runs)
+    best_last = next(last for value, first, last in runs if value == top)
+    closed_at = None
+    if closers is not None:
+        closed_at = next((i for i in range(best_last + 1, len(lines)) if closers[i]), None)
     kept = tuple(
         (first, _to_the_end(classes, last))
         for value, first, last in runs
-        if value >= w.min_run_share * top
+        if value >= w.min_run_share * top and (closed_at is None or first < closed_at)
     )
     # A bad line inside a run goes, unless it is a subheading: a headline over body text.
     bad = frozenset(
