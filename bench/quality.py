@@ -8,6 +8,7 @@ trafilatura's own evaluation does (COUNTING below), prints a Markdown report and
 results, per page included, as JSON:
 
 - html.trafilatura  trafilatura alone, default settings: trafilatura.extract(page bytes)
+- html.trafilatura_as_called  trafilatura with the options copydesk passes (comments off)
 - html.extraction   copydesk's extraction step alone (copydesk.extract.extract_html)
 - html.copydesk     copydesk's HTML path: clean_article(RawArticle(format="html"))
 - text.dump         the full-page text dump a naive scraper saves: inscriptis.get_text(html)
@@ -57,13 +58,15 @@ PAGE_TIMEOUT_S = 120  # far above the slowest page (a few seconds); a hang must 
 
 SYSTEMS = {
     "html.trafilatura": "trafilatura alone: trafilatura.extract(page bytes), default settings",
+    "html.trafilatura_as_called": "trafilatura with copydesk's options: "
+    "trafilatura.extract(page bytes, include_comments=False, include_tables=True)",
     "html.extraction": "copydesk extraction step only: extract_html(decoded page), no cleaning",
     "html.copydesk": "copydesk HTML path: decode + clean_article(format='html')",
     "text.dump": "raw full-page dump: inscriptis.get_text(decoded page)",
     "text.copydesk": "copydesk text path: clean_article(format='text', content=dump)",
 }
 PATHS = {
-    "HTML": ("html.trafilatura", "html.extraction", "html.copydesk"),
+    "HTML": ("html.trafilatura", "html.trafilatura_as_called", "html.extraction", "html.copydesk"),
     "Text": ("text.dump", "text.copydesk"),
 }
 LANGUAGES = ("de", "en", "other")
@@ -466,14 +469,24 @@ def _measure(record: dict, item: dict, data: bytes, reverse: bool) -> None:
     decoded = _timed(record, "decode", decode_bytes, data, html=True)
     steps = [
         ("trafilatura", lambda: trafilatura.extract(data)),
+        (
+            "trafilatura_as_called",
+            lambda: trafilatura.extract(data, include_comments=False, include_tables=True),
+        ),
         ("extraction", lambda: extract_only(decoded[0])),
         ("html_clean", lambda: clean_html(*decoded)),
     ]
     for key, step in reversed(steps) if reverse else steps:
-        if key == "trafilatura" or decoded is not None:
+        if key.startswith("trafilatura") or decoded is not None:
             outputs[key] = _timed(record, key, step)
     traf = outputs["trafilatura"]
     score("html.trafilatura", "trafilatura", traf, "no output")
+    score(
+        "html.trafilatura_as_called",
+        "trafilatura_as_called",
+        outputs["trafilatura_as_called"],
+        "no output",
+    )
     if decoded is None:
         return  # copydesk would quarantine the file; its systems count as misses
     html, record["encoding"] = decoded
@@ -499,7 +512,7 @@ def _measure(record: dict, item: dict, data: bytes, reverse: bool) -> None:
     def why_not_extracted(snippet: str) -> str:
         # Only for the few snippets trafilatura alone finds and copydesk's extraction does
         # not: is it the comments (copydesk extracts without them) or the decoding?
-        no_comments = trafilatura.extract(data, include_comments=False) or ""
+        no_comments = outputs["trafilatura_as_called"] or ""
         if norm(snippet) not in norm(no_comments):
             return "in a comment: copydesk extracts with include_comments=False"
         from_decoded = trafilatura.extract(html, include_comments=False) or ""
@@ -735,9 +748,9 @@ def _metadata_scores(records: list[dict]) -> dict:
     out: dict[str, dict] = {}
     metas = [r["metadata"] for r in records if "metadata" in r and r["metadata"]["annotated"]]
 
-    def titles(pick) -> dict:
-        having = [m for m in metas if m["expected"]["title"]]
-        none = [m for m in metas if not m["expected"]["title"]]
+    def titles(pick, pages=metas) -> dict:
+        having = [m for m in pages if m["expected"]["title"]]
+        none = [m for m in pages if not m["expected"]["title"]]
         results = [title_match(m["expected"]["title"], pick(m)) for m in having]
         return {
             "pages_with_title": len(having),
@@ -751,6 +764,15 @@ def _metadata_scores(records: list[dict]) -> dict:
     out["title.html.copydesk"] = titles(lambda m: m["html"]["title"])
     out["title.text.copydesk"] = titles(lambda m: m["text"]["title"])
     out["title.text.dump_first_line"] = titles(lambda m: m["dump_first_line"])
+    for name, wanted in (("tuned", True), ("held_out", False)):
+        pages = [
+            r["metadata"]
+            for r in records
+            if r.get("metadata")
+            and r["metadata"]["annotated"]
+            and (r["fold"] in TUNED_FOLDS) == wanted
+        ]
+        out[f"title.text.copydesk.{name}"] = titles(lambda m: m["text"]["title"], pages)
     for field, match in (("author", author_match), ("date", same_date)):
         having = [m for m in metas if m["expected"][field]]
         none = [m for m in metas if not m["expected"][field]]
@@ -790,7 +812,16 @@ def _timing(records: list[dict]) -> dict:
             "wall_mean_ms": round(1000 * statistics.fmean(wall), 2),
         }
 
-    keys = ("trafilatura", "decode", "extraction", "html_clean", "html_path", "dump", "text_clean")
+    keys = (
+        "trafilatura",
+        "trafilatura_as_called",
+        "decode",
+        "extraction",
+        "html_clean",
+        "html_path",
+        "dump",
+        "text_clean",
+    )
     out = {k: stats(k) for k in keys}
     both = [r for r in records if "trafilatura" in r["times"] and "html_path" in r["times"]]
     traf = sum(r["times"]["trafilatura"] for r in both)
@@ -813,6 +844,12 @@ def _timing(records: list[dict]) -> dict:
     out["html_path_vs_extraction"] = round(path / ext, 3) if ext else None
     out["html_cleaner_share_ms"] = round(1000 * (path - ext) / len(both), 2) if both else None
     out["text_clean_mb_per_s"] = round(text_mb / text_s, 2) if text_s else None
+    # The cleaner against trafilatura in the same run: on a busy machine both slow down
+    # alike, so the ratio compares runs where absolute times cannot.
+    traf_all = sum(r["times"]["trafilatura"] for r in text if "trafilatura" in r["times"])
+    out["text_clean_vs_trafilatura"] = round(text_s / traf_all, 3) if traf_all else None
+    clean_html = sum(r["times"]["html_clean"] - r["times"]["extraction"] for r in both)
+    out["html_cleaner_vs_trafilatura"] = round(clean_html / traf, 3) if traf else None
     out["text_clean_input_mb"] = round(text_mb, 2)
     out["dump_html_mb_per_s"] = round(html_mb / dump_s, 2) if dump_s else None
     return out
@@ -1016,6 +1053,11 @@ def render_markdown(results: dict) -> str:
     for key, label in (
         ("title.html.copydesk", "title | HTML: copydesk (trafilatura metadata)"),
         ("title.text.copydesk", "title | text: copydesk headline detection"),
+        ("title.text.copydesk.tuned", "title | text: copydesk headline detection, tuned folds"),
+        (
+            "title.text.copydesk.held_out",
+            "title | text: copydesk headline detection, held-out folds",
+        ),
         ("title.text.dump_first_line", "title | text: first line of the dump (naive)"),
     ):
         m = md[key]
@@ -1040,6 +1082,7 @@ def render_markdown(results: dict) -> str:
     ]
     for key, label in (
         ("trafilatura", "trafilatura alone: extract(bytes)"),
+        ("trafilatura_as_called", "trafilatura with copydesk's options: extract(bytes, ...)"),
         ("extraction", "copydesk extraction step alone: extract_html"),
         ("decode", "copydesk decode (ingest.decode_bytes)"),
         ("html_path", "copydesk HTML path: decode + clean_article"),
@@ -1061,6 +1104,10 @@ def render_markdown(results: dict) -> str:
         f"- Text cleaner: **{t['text_clean_mb_per_s']} MB of dump text per second** "
         f"({t['text_clean_input_mb']} MB in). inscriptis renders {t['dump_html_mb_per_s']} MB "
         "of HTML per second.",
+        f"- Measured against trafilatura in the same run (comparable across runs on a busy "
+        f"machine): the text cleaner takes **{t.get('text_clean_vs_trafilatura')}×** "
+        f"trafilatura's time per page; the HTML cleaner (clean_article minus its extraction) "
+        f"{t.get('html_cleaner_vs_trafilatura')}×.",
     ]
     fl = agg["failures"]
     out += ["", "## Failures", "", "| configuration | outcomes |", "|---|---|"]
@@ -1190,6 +1237,8 @@ def unpack(tarball: Path, into: Path) -> tuple[Path, dict]:
 # What decides the scores: a run states the last commit of these and whether they differ.
 CLEANING_CODE = (
     "copydesk/clean.py",
+    "copydesk/comments.py",
+    "copydesk/mainblock.py",
     "copydesk/boilerplate.py",
     "copydesk/extract.py",
     "copydesk/ingest.py",
