@@ -94,6 +94,7 @@ def is_title_like(line: str) -> bool:
         and letters >= 0.6 * len(line)
         and not line.isupper()
         and not _LIST_MARK.match(line)
+        and not line.startswith("o ")  # a nested list item as a dump renders it
         and not _NOT_A_TITLE.search(line)
         # "Diese Ymers! Zwei Überraschungen an einem Tag!" is one headline
         and looks_like_headline(_EXCLAIMED.sub(": ", line.rstrip("!?")))

@@ -213,6 +213,7 @@ def test_a_closing_line_above_the_article_closes_nothing(rules):
         ["← Older post: Storm closes coastal road", HEADLINE],  # a link to the previous post
         [HEADLINE, "Video"],  # a one-word label that is in the body too
         [HEADLINE, "Harbour"],
+        [HEADLINE, "o Harbour ferry returns to service"],  # a nested list item of a menu
     ],
 )
 def test_the_headline_is_the_line_sharing_most_words_with_the_body(rules, above):
