@@ -129,6 +129,12 @@ REMOVED = [
     ("Crowds outside the station. (Reuters/Jane Doe)", "caption", "generic-en/caption.credit"),
     ("Workers lay tracks near the bridge. (Kremlin)", "caption", "generic-en/caption.name-credit"),
     ("Photo: workers lay tracks near the bridge", "caption", "generic-en/caption.photo-prefix"),
+    (
+        "Oil pumps at dusk near the harbour. Image: J. Park/Shutterstock.com",
+        "caption",
+        "generic-en/caption.credit-anywhere",
+    ),
+    ("The new tram depot. © Lindenau Transit", "caption", "generic-en/caption.credit-anywhere"),
 ]
 
 
