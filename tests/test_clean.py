@@ -91,6 +91,8 @@ REMOVED = [
     ("Tweet", "cta", "generic-en/cta.share"),
     ("Follow us on Twitter and Instagram", "cta", "generic-en/cta.follow-us"),
     ("Click here to sign up.", "cta", "generic-en/cta.click-here"),
+    ("Facebook Twitter Pinterest E-Mail WhatsApp", "cta", "generic-en/cta.social-buttons"),
+    ("Share | Tweet | Email", "cta", "generic-en/cta.social-buttons"),
     # comments
     ("Leave a Reply", "comments", "generic-en/comments.leave-reply"),
     ("Join the conversation", "comments", "generic-en/comments.leave-reply"),
