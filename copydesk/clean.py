@@ -166,6 +166,9 @@ def clean_text(
             title, labels[start] = paras[start], (TITLE, "")
 
     # Boilerplate rules, then repeats among what is left, then captions among the rest.
+    may_match = boilerplate.candidates(paras)
+    if may_match is None:
+        may_match = range(len(paras))
     truncated = False
     follow: tuple[tuple[str, str], int] | None = None  # label and how many paragraphs it takes
     headlines_after: tuple[str, str] | None = None  # label of a teaser list still going on
@@ -180,7 +183,10 @@ def clean_text(
             labels[i] = headlines_after
             continue
         headlines_after = None
-        rule = _unless_prose(boilerplate.first(para, i), para)
+        if is_share_bar(para):
+            labels[i] = (CTA, SHARE_BAR_RULE)
+            continue
+        rule = _unless_prose(boilerplate.first(para, i), para) if i in may_match else None
         if rule:
             labels[i] = (rule.reason, rule.id)
             truncated = truncated or rule.truncates
@@ -194,8 +200,9 @@ def clean_text(
             [label is not None for label in labels],
             closers=[label is not None and label[0] in CLOSING for label in labels],
         )
+        kept = main.kept()
         for i in range(len(paras)):
-            if labels[i] is None and not main.keeps(i):
+            if labels[i] is None and i not in kept:
                 labels[i] = (NAVIGATION, MAIN_TEXT_RULE)
     # Readers' comments end the article: what follows their heading or first post is theirs.
     body_from = main.body_start if page_dump and main.body_start is not None else start
@@ -212,6 +219,8 @@ def clean_text(
             rule = _unless_prose(captions.first(para, i), para)
             if rule:
                 labels[i] = (rule.reason, rule.id)
+            elif is_credit_line(para):
+                labels[i] = (CAPTION, CREDIT_LINE_RULE)
     if page_dump and title is None:
         # A dump's headline sits above its body; with no body-like line to find, the top.
         if main.body_start is not None:
@@ -292,6 +301,66 @@ def clean_batch(batch: Sequence[RawArticle], packs: Sequence[RulePack]) -> StepR
             result.keep(article)
     result.check_balance()
     return result
+
+
+# A share bar as a page dump renders it: a line made only of the names of social networks and
+# share buttons ("Facebook Twitter Pinterest E-Mail WhatsApp", "Share | Tweet | Email"). A
+# line feature, not a rule pattern: the words are too common for a rule's literal prefilter.
+SHARE_BAR_RULE = "line/share-bar"
+SHARE_WORDS = frozenset(
+    "share teilen tweet facebook twitter whatsapp pinterest linkedin xing reddit email e-mail "
+    "mail print drucken telegram flipboard messenger instagram youtube tiktok pocket tumblr "
+    "mastodon bluesky threads sms copy link kopieren teilt twittern".split()
+)
+_SHARE_TOKEN = re.compile(r"[^\s|·•,/:]+")
+MAX_SHARE_BAR_CHARS = 160
+
+
+def is_share_bar(paragraph: str) -> bool:
+    """Whether a line is only share buttons: two or more, and nothing else."""
+    if len(paragraph) > MAX_SHARE_BAR_CHARS:
+        return False
+    head = paragraph[:24].lstrip("*+•·-> ").split(None, 1)
+    if not head or head[0].lower().strip("|·•,/:-") not in SHARE_WORDS:
+        return False  # most lines: one look at the first word
+    tokens = _SHARE_TOKEN.findall(paragraph.lower().lstrip("*+•·-> "))
+    return len(tokens) >= 2 and all(t.strip("-") in SHARE_WORDS for t in tokens)
+
+
+# A short line that carries a picture credit anywhere: "Oil pumps at dusk. Image: J. Park/
+# Shutterstock.com", "© Photo: Harbour Trust", "(Credit: Dana Whitlock / Gazette)". A line
+# feature with a cheap first look (one of a few marks in the line), then a regex.
+CREDIT_LINE_RULE = "line/picture-credit"
+MAX_CREDIT_LINE_CHARS = 250
+_CREDIT_MARKS = (
+    "©",
+    "photo",
+    "image",
+    "picture",
+    "credit",
+    "foto",
+    "bild",
+    "getty",
+    "shutterstock",
+    "istock",
+    "stock.adobe",
+)
+_CREDIT = re.compile(
+    r"©|\b(?:photo|photograph|image|picture|credit|foto|bild|crédits? photos?)s?\s*(?:by\b|:)|"
+    r"\bgetty images\b|\bshutterstock\b|\bpicture[- ]alliance\b|\bistock(?:photo)?\b|"
+    r"stock\.adobe\.com",
+    re.IGNORECASE,
+)
+
+
+def is_credit_line(paragraph: str) -> bool:
+    """Whether a line is a caption or credit: short, a picture credit in it, no body prose."""
+    if len(paragraph) > MAX_CREDIT_LINE_CHARS:
+        return False
+    lower = paragraph.lower()
+    if not any(mark in lower for mark in _CREDIT_MARKS):
+        return False
+    return _CREDIT.search(paragraph) is not None and not is_body_prose(paragraph)
 
 
 # A paragraph of body prose: this many words in at least two sentences. A caption is one

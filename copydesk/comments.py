@@ -67,6 +67,8 @@ class CommentSection:
 
 def signal(line: str) -> str | None:
     """What a line of a comment thread is, if it is one: "buttons", "says" or "time"."""
+    if len(line) > MAX_SIGNAL_CHARS + 8:
+        return None
     text = _LIST_MARK.sub("", line.strip())
     if not text or len(text) > MAX_SIGNAL_CHARS:
         return None
@@ -100,7 +102,7 @@ def find_comment_section(
         if label is None and enough and signal(text) and _thread_at(paras, labels, i):
             start = i - 1 if i > body_from and _name_like(paras[i - 1], labels[i - 1]) else i
             return CommentSection(start, THREAD_RULE)
-        if label is None and len(text.split()) >= MIN_BODY_LINE_WORDS:
+        if label is None and not enough and len(text.split()) >= MIN_BODY_LINE_WORDS:
             body_chars += len(text)
     return None
 

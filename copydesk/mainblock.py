@@ -14,9 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from copydesk.language import WORD, detect_language, stopword_share
+from copydesk.language import STOPWORD_SETS, WORD, detect_language, stopword_share
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+SAMPLE_CHARS = 5000  # of a dump's text lines, to tell its language
 
 _LIST_MARK = re.compile(r"^(?:[*+•·▪►»›>-]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…:;。！？][”\"’')\]」]*$")
@@ -57,10 +58,18 @@ class MainText:
         inside = any(first <= index <= last for first, last in self.runs)
         return inside and index not in self.bad_inside
 
+    def kept(self) -> set[int]:
+        """Every line index the article keeps (keeps() for all lines at once)."""
+        return {i for first, last in self.runs for i in range(first, last + 1)} - self.bad_inside
+
 
 def line_class(line: str, language: str | None, w: Weights = Weights()) -> str:
     """good, near, short or bad, from the line's length and its share of stopwords."""
     text = _LIST_MARK.sub("", line)
+    if len(text) < min(w.near_chars, w.good_chars):
+        # A short line is short text if it has one function word, a bad one if none: no
+        # need to count them all (most lines of a dump are short).
+        return SHORT if _any_function_word(text, language) else BAD
     share = function_word_share(text, language)
     if len(text) >= w.good_chars and share >= w.good_share:
         return GOOD
@@ -114,6 +123,14 @@ def function_word_share(text: str, language: str | None) -> float:
     return sum(len(word) <= 3 for word in words) / len(words) if words else 0.0
 
 
+def _any_function_word(text: str, language: str | None) -> bool:
+    """function_word_share(text, language) > 0, stopping at the first function word."""
+    if language is None:
+        return function_word_share(text, None) > 0
+    words = STOPWORD_SETS[language]
+    return any(token in words for token in WORD.findall(text.lower()))
+
+
 def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
     if cls == GOOD:
         return len(line)
@@ -127,7 +144,14 @@ def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
 def dump_language(lines: Sequence[str]) -> str | None:
     """The language of a dump, judged from its lines of eight words or more: where the text
     is, not the menus (hard-wrapped body lines are short in characters, not in words)."""
-    return detect_language("\n".join(line for line in lines if len(line.split()) >= 8))
+    sample, size = [], 0
+    for line in lines:  # detect_language reads the first SAMPLE_CHARS: stop once they are in
+        if len(line.split()) >= 8:
+            sample.append(line)
+            size += len(line) + 1
+            if size > SAMPLE_CHARS:
+                break
+    return detect_language("\n".join(sample), sample_chars=SAMPLE_CHARS)
 
 
 def main_text(

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from copydesk.boilerplate import SHIPPED_RULES_DIR, RulePack, rules_for
+from copydesk.boilerplate import SHIPPED_RULES_DIR, RulePack, matcher, rules_for
 from copydesk.clean import (
+    CREDIT_LINE_RULE,
+    SHARE_BAR_RULE,
     clean_batch,
     clean_text,
     fix_unicode,
@@ -91,8 +93,8 @@ REMOVED = [
     ("Tweet", "cta", "generic-en/cta.share"),
     ("Follow us on Twitter and Instagram", "cta", "generic-en/cta.follow-us"),
     ("Click here to sign up.", "cta", "generic-en/cta.click-here"),
-    ("Facebook Twitter Pinterest E-Mail WhatsApp", "cta", "generic-en/cta.social-buttons"),
-    ("Share | Tweet | Email", "cta", "generic-en/cta.social-buttons"),
+    ("Facebook Twitter Pinterest E-Mail WhatsApp", "cta", SHARE_BAR_RULE),
+    ("Share | Tweet | Email", "cta", SHARE_BAR_RULE),
     # comments
     ("Leave a Reply", "comments", "generic-en/comments.leave-reply"),
     ("Join the conversation", "comments", "generic-en/comments.leave-reply"),
@@ -134,9 +136,9 @@ REMOVED = [
     (
         "Oil pumps at dusk near the harbour. Image: J. Park/Shutterstock.com",
         "caption",
-        "generic-en/caption.credit-anywhere",
+        CREDIT_LINE_RULE,
     ),
-    ("The new tram depot. © Lindenau Transit", "caption", "generic-en/caption.credit-anywhere"),
+    ("The new tram depot. © Lindenau Transit", "caption", CREDIT_LINE_RULE),
 ]
 
 
@@ -155,7 +157,7 @@ def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(
     ]
     assert cleaned.title == HEADLINE
     assert cleaned.paragraphs == (B1, B2)
-    assert rule_id in SHIPPED_RULE_IDS | {WITHIN_ARTICLE_RULE}
+    assert rule_id in SHIPPED_RULE_IDS | {WITHIN_ARTICLE_RULE, CREDIT_LINE_RULE, SHARE_BAR_RULE}
 
 
 # A repeat across articles is the warehouse's job, not clean_text's; navigation needs a whole
@@ -718,3 +720,18 @@ def test_clean_batch_extracts_html_and_uses_its_title(packs):
 def test_clean_batch_of_nothing_balances(packs):
     result = clean_batch([], packs)
     assert result.counts() == {"received": 0, "kept": 0, "rejected": 0}
+
+
+def test_the_literal_prefilter_of_a_whole_article_never_hides_a_match(packs, seeds_dir):
+    texts = [p for p, _, _ in REMOVED] + [HEADLINE, B1, B2, B3, *BODY_LOOKALIKES[:5]]
+    texts += split_paragraphs((seeds_dir / SEED_NAMES[3]).read_text(encoding="utf-8"))
+    rules, _ = rules_for(packs, None, "SOFREP")
+    for group in (
+        [r for r in rules if r.reason not in ("caption", "section_label")],
+        [r for r in generic_rules(packs) if r.reason != "caption"],
+    ):
+        boilerplate = matcher(tuple(group))
+        may_match = boilerplate.candidates(texts)
+        assert may_match is not None
+        matched = {i for i, text in enumerate(texts) if boilerplate.first(text, 2)}
+        assert matched and matched <= may_match
