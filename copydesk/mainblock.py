@@ -189,7 +189,7 @@ def main_text(
     if closers is not None:
         closed_at = next((i for i in range(best_last + 1, len(lines)) if closers[i]), None)
     kept = tuple(
-        (first, _to_the_end(classes, last))
+        (first, _to_the_end(classes, last, removed))
         for value, first, last in runs
         if value >= w.min_run_share * top and (closed_at is None or first < closed_at)
     )
@@ -208,9 +208,11 @@ def main_text(
     return MainText(runs=kept, bad_inside=bad, body_start=body_start)
 
 
-def _to_the_end(classes: Sequence[str], last: int) -> int:
-    """A run's end moved to the end of the text when only short sentences follow it: a plain
-    article (no footer) ending in "The budget takes effect July 1." keeps that line."""
-    if all(cls == SHORT for cls in classes[last + 1 :]):
+def _to_the_end(classes: Sequence[str], last: int, removed: Sequence[bool]) -> int:
+    """A run's end moved to the end of the text when only short sentences follow it, and
+    lines a rule took ("Read More", "Comments"): an article ending in "The budget takes effect
+    July 1." keeps that line, with or without a footer of prompts under it."""
+    after = range(last + 1, len(classes))
+    if all(classes[i] == SHORT or removed[i] for i in after):
         return len(classes) - 1
     return last

@@ -220,3 +220,10 @@ def test_the_headline_is_the_line_sharing_most_words_with_the_body(rules, above)
     body = [*BODY, "The harbour video shows the ferry leaving the dock on Monday."]
     cleaned = clean_text(dump(MENU, above, body, FOOTER), rules, page_dump=True)
     assert cleaned.title == HEADLINE
+
+
+@pytest.mark.parametrize("tail", [[], ["Read More", "Comments", "Be the first to comment."]])
+def test_a_last_short_sentence_stays_above_prompts(rules, tail):
+    last = "The new timetable takes effect in May."
+    cleaned = clean_text(dump(MENU, HEADLINE, BODY, last, tail), rules, page_dump=True)
+    assert cleaned.paragraphs == (*BODY, last)
