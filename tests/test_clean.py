@@ -121,6 +121,12 @@ REMOVED = [
     ("Advertisement", "promo", "generic-en/promo.advertisement"),
     ("Story continues below advertisement", "promo", "generic-en/promo.advertisement"),
     ("Related: Council approves budget for schools", "promo", "generic-en/promo.related"),
+    ("Read more: Harbour ferry returns after winter repairs", "promo", "generic-en/promo.related"),
+    (
+        "Lesen Sie auch: Stadtrat beschließt neuen Haushalt",
+        "promo",
+        "generic-de/promo.inline-teaser",
+    ),
     # section_label (only above the headline)
     ("News", "section_label", "generic-en/section_label.common"),
     ("Politics", "section_label", "generic-en/section_label.common"),
