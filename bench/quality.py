@@ -1031,7 +1031,8 @@ def render_markdown(results: dict) -> str:
         f"detection were chosen on folds {', '.join(map(str, TUNED_FOLDS))} ('tuned'); the "
         "other folds ('held out') are sites they never saw. The German pack and the comment-count "
         "rules were written after reading boilerplate left on pages of the tuned folds only; "
-        "the comment sections, closing lines, picture credits, share bars and headline scoring "
+        "the comment sections, closing lines, picture credits, share bars, inline teasers and "
+        "headline scoring "
         "of issue 14 after reading pages of all folds.",
         "",
         "| fold | pages | sites | " + " | ".join(f"{s} P/R/F1" for s in SYSTEMS) + " |",
