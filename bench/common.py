@@ -48,9 +48,15 @@ def changed(*paths: str) -> list[str]:
 
 
 def write_json(path: Path, data: object) -> None:
-    """Write `data` as indented JSON, creating the folder."""
+    """Write `data` as indented JSON, creating the folder (sets as lists, the rest of what
+    JSON lacks as text)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable)
+    path.write_text(text, encoding="utf-8")
+
+
+def _jsonable(value: object) -> object:
+    return sorted(value) if isinstance(value, set | frozenset) else str(value)
 
 
 def rss_mb(pid: int | None = None) -> float:

@@ -22,16 +22,16 @@ SEEDS = SHARED / "seeds"
 CACHE = OUT / "dev_texts.json"
 
 
-def unpack_dev_pages(into: Path) -> tuple[Path, dict]:
+def unpack_dev_pages(into: Path, tarball: Path = DEV_TARBALL) -> tuple[Path, dict]:
     """The dev pages unpacked into `into`: the folder holding evaldata.json (the pages are in
     its html/ folder), and evaldata.json parsed."""
-    if not DEV_TARBALL.exists():
-        raise FileNotFoundError(f"dev pages not found: {DEV_TARBALL}")
-    with tarfile.open(DEV_TARBALL) as tar:
+    if not tarball.exists():
+        raise FileNotFoundError(f"dev pages not found: {tarball}")
+    with tarfile.open(tarball) as tar:
         tar.extractall(into, filter="data")
     found = sorted(into.rglob("evaldata.json"))
     if not found:
-        raise FileNotFoundError(f"no evaldata.json in {DEV_TARBALL}")
+        raise FileNotFoundError(f"no evaldata.json in {tarball}")
     return found[0].parent, json.loads(found[0].read_text(encoding="utf-8"))
 
 

@@ -6,15 +6,16 @@ import logging
 import re
 import statistics
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 import ftfy
 
 from copydesk.boilerplate import Matcher, Rule, RulePack, matcher, rules_for
+from copydesk.comments import COMMENTS, find_comment_section
 from copydesk.extract import ExtractError, extract_html
 from copydesk.language import WORD, detect_language
-from copydesk.mainblock import is_title_like, looks_like_headline, main_text
+from copydesk.mainblock import function_word_share, is_title_like, looks_like_headline, main_text
 from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
 from copydesk.text_keys import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
 
@@ -41,12 +42,18 @@ _BYLINE_PREFIX = re.compile(r"^[*_]*by\s+", re.IGNORECASE)
 _BYLINE_SEPARATOR = re.compile(r"\s*[|,·•–—]\s*")
 
 CAPTION = "caption"
+CTA = "cta"
 BYLINE = "byline"
 SECTION_LABEL = "section_label"
 TITLE = "title"
 NAVIGATION = "navigation"
 MAIN_TEXT_RULE = "main-text"
+# What a page prints where its article ends: below such a line and the article's best run,
+# a further run of text is the page's (teasers, author boxes, notices), not the article's.
+CLOSING = frozenset({"comments", "promo", "author_bio", "paywall", "cta"})
 HEADLINE_REACH = 15  # lines above a page dump's first body paragraph to look for its headline
+HEADLINE_BODY_LINES = 8  # body paragraphs whose words the headline shares
+_PAGER = re.compile(r"^[←«‹<]|[→»›>]$")
 
 
 def fix_unicode(text: str) -> str:
@@ -159,6 +166,8 @@ def clean_text(
             title, labels[start] = paras[start], (TITLE, "")
 
     # Boilerplate rules, then repeats among what is left, then captions among the rest.
+    candidates = boilerplate.candidates(paras)
+    may_match: Container[int] = range(len(paras)) if candidates is None else candidates
     truncated = False
     follow: tuple[tuple[str, str], int] | None = None  # label and how many paragraphs it takes
     headlines_after: tuple[str, str] | None = None  # label of a teaser list still going on
@@ -173,7 +182,10 @@ def clean_text(
             labels[i] = headlines_after
             continue
         headlines_after = None
-        rule = boilerplate.first(para, i)
+        if is_share_bar(para):
+            labels[i] = (CTA, SHARE_BAR_RULE)
+            continue
+        rule = _unless_prose(boilerplate.first(para, i), para) if i in may_match else None
         if rule:
             labels[i] = (rule.reason, rule.id)
             truncated = truncated or rule.truncates
@@ -182,18 +194,32 @@ def clean_text(
     if page_dump:
         # A full-page dump: what no rule explained but lies outside the article's text is
         # the page around it (menus, link lists, footers).
-        main = main_text(paras, [label is not None for label in labels])
+        main = main_text(
+            paras,
+            [label is not None for label in labels],
+            closers=[label is not None and label[0] in CLOSING for label in labels],
+        )
+        kept = main.kept()
         for i in range(len(paras)):
-            if labels[i] is None and not main.keeps(i):
+            if labels[i] is None and i not in kept:
                 labels[i] = (NAVIGATION, MAIN_TEXT_RULE)
+    # Readers' comments end the article: what follows their heading or first post is theirs.
+    body_from = main.body_start if page_dump and main.body_start is not None else start
+    section = find_comment_section(paras, labels, body_from)
+    if section is not None:
+        for i in range(section.start, len(paras)):
+            if labels[i] is None:
+                labels[i] = (COMMENTS, section.rule_id)
     open_idx = [i for i, label in enumerate(labels) if label is None]
     for j in find_repeats([paras[i] for i in open_idx]):
         labels[open_idx[j]] = ("duplicate_exact", WITHIN_ARTICLE_RULE)
     for i, para in enumerate(paras):
         if labels[i] is None:
-            rule = captions.first(para, i)
+            rule = _unless_prose(captions.first(para, i), para)
             if rule:
                 labels[i] = (rule.reason, rule.id)
+            elif is_credit_line(para):
+                labels[i] = (CAPTION, CREDIT_LINE_RULE)
     if page_dump and title is None:
         # A dump's headline sits above its body; with no body-like line to find, the top.
         if main.body_start is not None:
@@ -276,6 +302,91 @@ def clean_batch(batch: Sequence[RawArticle], packs: Sequence[RulePack]) -> StepR
     return result
 
 
+# A share bar as a page dump renders it: a line made only of the names of social networks and
+# share buttons ("Facebook Twitter Pinterest E-Mail WhatsApp", "Share | Tweet | Email"). A
+# line feature, not a rule pattern: the words are too common for a rule's literal prefilter.
+SHARE_BAR_RULE = "line/share-bar"
+SHARE_WORDS = frozenset(
+    "share teilen tweet facebook twitter whatsapp pinterest linkedin xing reddit email e-mail "
+    "mail print drucken telegram flipboard messenger instagram youtube tiktok pocket tumblr "
+    "mastodon bluesky threads sms copy link kopieren teilt twittern".split()
+)
+_SHARE_TOKEN = re.compile(r"[^\s|·•,/:]+")
+MAX_SHARE_BAR_CHARS = 160
+
+
+def is_share_bar(paragraph: str) -> bool:
+    """Whether a line is only share buttons: two or more, and nothing else."""
+    if len(paragraph) > MAX_SHARE_BAR_CHARS:
+        return False
+    head = paragraph[:24].lstrip("*+•·-> ").split(None, 1)
+    if not head or head[0].lower().strip("|·•,/:-") not in SHARE_WORDS:
+        return False  # most lines: one look at the first word
+    tokens = _SHARE_TOKEN.findall(paragraph.lower().lstrip("*+•·-> "))
+    return len(tokens) >= 2 and all(t.strip("-") in SHARE_WORDS for t in tokens)
+
+
+# A short line that carries a picture credit anywhere: "Oil pumps at dusk. Image: J. Park/
+# Shutterstock.com", "© Photo: Harbour Trust", "(Credit: Dana Whitlock / Gazette)". A line
+# feature with a cheap first look (one of a few marks in the line), then a regex.
+CREDIT_LINE_RULE = "line/picture-credit"
+MAX_CREDIT_LINE_CHARS = 250
+_CREDIT_MARKS = (
+    "©",
+    "photo",
+    "image",
+    "picture",
+    "credit",
+    "foto",
+    "bild",
+    "getty",
+    "shutterstock",
+    "istock",
+    "stock.adobe",
+)
+_CREDIT = re.compile(
+    r"©|\b(?:photo|photograph|image|picture|credit|foto|bild|crédits? photos?)s?\s*(?:by\b|:)|"
+    r"\bgetty images\b|\bshutterstock\b|\bpicture[- ]alliance\b|\bistock(?:photo)?\b|"
+    r"stock\.adobe\.com",
+    re.IGNORECASE,
+)
+
+
+def is_credit_line(paragraph: str) -> bool:
+    """Whether a line is a caption or credit: short, a picture credit in it, no body prose."""
+    if len(paragraph) > MAX_CREDIT_LINE_CHARS:
+        return False
+    lower = paragraph.lower()
+    if not any(mark in lower for mark in _CREDIT_MARKS):
+        return False
+    return _CREDIT.search(paragraph) is not None and not is_body_prose(paragraph)
+
+
+# A paragraph of body prose: this many words in at least two sentences. A caption is one
+# sentence and its credit, a call to action a line; a paragraph that is more than that and
+# merely ends on "(Reuters)" or starts with "Video:" is the article's.
+PROSE_WORDS = 25
+_SENTENCE_SPLIT = re.compile(r"(?<=[a-zäöüß0-9%)”\"’'][.!?])\s+(?=[“\"‘(]?[A-ZÄÖÜ])")
+
+
+def is_body_prose(paragraph: str) -> bool:
+    """Whether a paragraph is running prose: long, two sentences or more, full of the
+    function words of a language."""
+    words = paragraph.split()
+    if len(words) < PROSE_WORDS:
+        return False
+    sentences = [s for s in _SENTENCE_SPLIT.split(paragraph) if len(s.split()) >= 4]
+    return len(sentences) >= 2 and function_word_share(paragraph, detect_language(paragraph)) >= 0.2
+
+
+def _unless_prose(rule: Rule | None, paragraph: str) -> Rule | None:
+    """The rule, unless it is a call-to-action or caption pattern that matched only a part of
+    a paragraph of body prose (a whole-paragraph pattern says what the whole line is)."""
+    if rule is None or rule.whole or rule.reason not in (CTA, CAPTION):
+        return rule
+    return None if is_body_prose(paragraph) else rule
+
+
 def _headline_on_top(paras: Sequence[str], start: int, rules: Sequence[Rule]) -> bool:
     """Whether the paragraph at `start` is a headline over more text, and no rule's match."""
     return (
@@ -293,17 +404,26 @@ def headline_above(
 ) -> int | None:
     """Where a page dump's headline is: of the headline-like lines no rule took a few lines
     above the first body paragraph (bylines, dates, credits and kickers sit in between), the
-    one sharing most words with the body's first paragraphs. On a tie the topmost (a headline
-    stands above its standfirst), or the nearest when none shares a word."""
-    body_words = _content_words(" ".join(paras[body_start : body_start + 3]))
-    best, best_score = None, -1.0
+    one sharing most words with the body's first paragraphs, a line of three words or more
+    before a shorter one. On a tie the topmost (a headline stands above its standfirst), or
+    the nearest when none shares a word. Links to the previous and next post ("← Older
+    post") are no headline."""
+    body = [j for j in range(body_start, len(paras)) if labels[j] is None][:HEADLINE_BODY_LINES]
+    body_words = _content_words(" ".join(paras[j] for j in body))
+    best, best_score = None, (-1.0, False)
     for i in range(body_start - 1, max(body_start - 1 - HEADLINE_REACH, -1), -1):
         taken = labels[i] is not None and labels[i] != (NAVIGATION, MAIN_TEXT_RULE)
-        if taken or not is_title_like(paras[i]) or captions.first(paras[i], i):
+        line = paras[i]
+        if taken or not is_title_like(line) or _PAGER.search(line) or captions.first(line, i):
             continue
-        words = _content_words(paras[i])
-        score = len(words & body_words) / len(words) if words else 0.0
-        if score > best_score or (score == best_score > 0):
+        words = _content_words(line)
+        shared = len(words & body_words)
+        # Shared words times their share: a one-word label that happens to be in the body
+        # ("Video") scores below a headline that shares four of its six words.
+        score = (shared * shared / len(words) if words else 0.0, len(line.split()) >= 3)
+        if (score[1], score[0]) > (best_score[1], best_score[0]) or (
+            score == best_score and score[0] > 0
+        ):
             best, best_score = i, score
     return best
 

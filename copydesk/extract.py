@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import trafilatura
+
+from copydesk.comments import reads_as_comments
 
 
 class ExtractError(ValueError):
@@ -22,24 +25,74 @@ class Extracted:
     site_name: str | None
     hostname: str | None
     url: str | None
+    with_comment_markup: bool = False  # the text came from markup trafilatura takes for comments
+
+
+# With comments off, trafilatura prunes every element whose class or id says "comment"; on
+# blogs and forums that is sometimes the article itself. A short extraction from a page with
+# such markup is extracted again with comments on, and the longer text is kept when it reads
+# as an article (tests/test_extract.py). Short: under this many characters, about 250 words.
+SHORT_TEXT_CHARS = 1500
+LONGER_FACTOR = 3  # the text with comments must be this many times longer, and...
+LONGER_CHARS = 500  # ...this many characters longer
+_COMMENT_MARKUP = re.compile(
+    r"""(?:id|class)\s*=\s*["'][^"']*(?:comment|disqus|kommentar)""", re.IGNORECASE
+)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """The main text and metadata of one HTML page; raises ExtractError when there is none."""
-    try:
-        doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True
-        )
-    except Exception as exc:  # noqa: BLE001 - lxml and trafilatura fail in many ways on one bad page
-        raise ExtractError(f"{type(exc).__name__}: {exc}") from exc
-    if doc is None or not (doc.text or "").strip():
+    doc = _bare_extraction(html, url, comments=False)
+    text = (doc.text or "").strip() if doc is not None else ""
+    whole = False
+    if len(text) < SHORT_TEXT_CHARS and _COMMENT_MARKUP.search(html):
+        with_comments = _bare_extraction(html, url, comments=True)
+        longer = _article_in_comment_markup(text, with_comments)
+        if longer is not None:
+            doc, text, whole = with_comments, longer, True
+    if doc is None or not text:
         raise ExtractError("trafilatura found no main text")
     return Extracted(
-        text=doc.text,
+        text=text,
         title=doc.title or None,
         author=doc.author or None,
         date=doc.date or None,
         site_name=doc.sitename or None,
         hostname=doc.hostname or None,
         url=doc.url or url,
+        with_comment_markup=whole,
     )
+
+
+def _bare_extraction(html: str, url: str | None, comments: bool):
+    try:
+        return trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=comments, include_tables=True
+        )
+    except Exception as exc:  # noqa: BLE001 - lxml and trafilatura fail in many ways on one bad page
+        raise ExtractError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _article_in_comment_markup(text: str, doc) -> str | None:
+    """The text of a page extracted with comments on (body, then the comment text it does not
+    already hold), when it is much longer than `text` and what it adds reads as an article,
+    not as readers' posts; else None."""
+    if doc is None:
+        return None
+    lines = [line for line in (doc.text or "").split("\n") if line.strip()]
+    have = {_squeeze(line) for line in lines}
+    lines += [
+        line
+        for line in (doc.comments or "").split("\n")
+        if line.strip() and _squeeze(line) not in have
+    ]
+    longer = "\n".join(lines)
+    if len(longer) < LONGER_FACTOR * len(text) + LONGER_CHARS:
+        return None
+    known = {_squeeze(line) for line in text.split("\n")}
+    added = [line for line in lines if _squeeze(line) not in known]
+    return None if reads_as_comments(added) else longer
+
+
+def _squeeze(line: str) -> str:
+    return " ".join(line.split())

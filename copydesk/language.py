@@ -47,6 +47,7 @@ STOPWORDS = {
     "tego ten ta te też przy pod nad bez także bardzo jednak gdy gdzie aby więc co",
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
+STOPWORD_SETS = _WORDS  # the stopwords of each language, as sets
 # A word: a run of letters (no digits, no underscores).
 WORD = re.compile(r"[^\W\d_]+")
 # Running text in these languages is 30-50% stopwords; a URL or placeholder text is not.

@@ -14,9 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from copydesk.language import WORD, detect_language, stopword_share
+from copydesk.language import STOPWORD_SETS, WORD, detect_language, stopword_share
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+SAMPLE_CHARS = 5000  # of a dump's text lines, to tell its language
 
 _LIST_MARK = re.compile(r"^(?:[*+•·▪►»›>-]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…:;。！？][”\"’')\]」]*$")
@@ -57,10 +58,18 @@ class MainText:
         inside = any(first <= index <= last for first, last in self.runs)
         return inside and index not in self.bad_inside
 
+    def kept(self) -> set[int]:
+        """Every line index the article keeps (keeps() for all lines at once)."""
+        return {i for first, last in self.runs for i in range(first, last + 1)} - self.bad_inside
+
 
 def line_class(line: str, language: str | None, w: Weights = Weights()) -> str:
     """good, near, short or bad, from the line's length and its share of stopwords."""
     text = _LIST_MARK.sub("", line)
+    if len(text) < min(w.near_chars, w.good_chars):
+        # A short line is short text if it has one function word, a bad one if none: no
+        # need to count them all (most lines of a dump are short).
+        return SHORT if _any_function_word(text, language) else BAD
     share = function_word_share(text, language)
     if len(text) >= w.good_chars and share >= w.good_share:
         return GOOD
@@ -94,6 +103,7 @@ def is_title_like(line: str) -> bool:
         and letters >= 0.6 * len(line)
         and not line.isupper()
         and not _LIST_MARK.match(line)
+        and not line.startswith("o ")  # a nested list item as a dump renders it
         and not _NOT_A_TITLE.search(line)
         # "Diese Ymers! Zwei Überraschungen an einem Tag!" is one headline
         and looks_like_headline(_EXCLAIMED.sub(": ", line.rstrip("!?")))
@@ -113,6 +123,14 @@ def function_word_share(text: str, language: str | None) -> float:
     return sum(len(word) <= 3 for word in words) / len(words) if words else 0.0
 
 
+def _any_function_word(text: str, language: str | None) -> bool:
+    """function_word_share(text, language) > 0, stopping at the first function word."""
+    if language is None:
+        return function_word_share(text, None) > 0
+    words = STOPWORD_SETS[language]
+    return any(token in words for token in WORD.findall(text.lower()))
+
+
 def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
     if cls == GOOD:
         return len(line)
@@ -126,12 +144,26 @@ def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
 def dump_language(lines: Sequence[str]) -> str | None:
     """The language of a dump, judged from its lines of eight words or more: where the text
     is, not the menus (hard-wrapped body lines are short in characters, not in words)."""
-    return detect_language("\n".join(line for line in lines if len(line.split()) >= 8))
+    sample, size = [], 0
+    for line in lines:  # detect_language reads the first SAMPLE_CHARS: stop once they are in
+        if len(line.split()) >= 8:
+            sample.append(line)
+            size += len(line) + 1
+            if size > SAMPLE_CHARS:
+                break
+    return detect_language("\n".join(sample), sample_chars=SAMPLE_CHARS)
 
 
-def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weights()) -> MainText:
+def main_text(
+    lines: Sequence[str],
+    removed: Sequence[bool],
+    w: Weights = Weights(),
+    closers: Sequence[bool] | None = None,
+) -> MainText:
     """The article's lines among `lines`; `removed` marks lines a rule already took (a cookie
-    notice reads like body text, but counts against the run it sits in)."""
+    notice reads like body text, but counts against the run it sits in). `closers` marks
+    lines that close an article (a share bar, a related-articles heading, an author box): a
+    run of text below the best run and below such a line is the page's, not the article's."""
     language = dump_language(lines)
     classes = [
         BAD if gone else line_class(line, language, w)
@@ -152,10 +184,14 @@ def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weight
     if not runs:  # no line reads as body text: nothing to tell the article from the page by
         return MainText(runs=((0, len(lines) - 1),), bad_inside=frozenset(), body_start=None)
     top = max(r[0] for r in runs)
+    best_last = next(last for value, first, last in runs if value == top)
+    closed_at = None
+    if closers is not None:
+        closed_at = next((i for i in range(best_last + 1, len(lines)) if closers[i]), None)
     kept = tuple(
-        (first, _to_the_end(classes, last))
+        (first, _to_the_end(classes, last, removed))
         for value, first, last in runs
-        if value >= w.min_run_share * top
+        if value >= w.min_run_share * top and (closed_at is None or first < closed_at)
     )
     # A bad line inside a run goes, unless it is a subheading: a headline over body text.
     bad = frozenset(
@@ -172,9 +208,11 @@ def main_text(lines: Sequence[str], removed: Sequence[bool], w: Weights = Weight
     return MainText(runs=kept, bad_inside=bad, body_start=body_start)
 
 
-def _to_the_end(classes: Sequence[str], last: int) -> int:
-    """A run's end moved to the end of the text when only short sentences follow it: a plain
-    article (no footer) ending in "The budget takes effect July 1." keeps that line."""
-    if all(cls == SHORT for cls in classes[last + 1 :]):
+def _to_the_end(classes: Sequence[str], last: int, removed: Sequence[bool]) -> int:
+    """A run's end moved to the end of the text when only short sentences follow it, and
+    lines a rule took ("Read More", "Comments"): an article ending in "The budget takes effect
+    July 1." keeps that line, with or without a footer of prompts under it."""
+    after = range(last + 1, len(classes))
+    if all(classes[i] == SHORT or removed[i] for i in after):
         return len(classes) - 1
     return last

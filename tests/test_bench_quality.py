@@ -129,7 +129,8 @@ def test_site_of_a_page(url, file, host, site):
 
 
 def test_folds_are_stable_and_cover_all_five():
-    assert fold_of("spiegel.de") == fold_of("spiegel.de")
+    # Pinned: a new hash would move sites between tuned and held-out folds unnoticed.
+    assert fold_of("spiegel.de") == 4
     assert {fold_of(f"site{i}.de") for i in range(100)} == {0, 1, 2, 3, 4}
 
 

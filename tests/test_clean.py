@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from copydesk.boilerplate import SHIPPED_RULES_DIR, RulePack, rules_for
+from copydesk.boilerplate import SHIPPED_RULES_DIR, RulePack, matcher, rules_for
 from copydesk.clean import (
+    CREDIT_LINE_RULE,
+    SHARE_BAR_RULE,
     clean_batch,
     clean_text,
     fix_unicode,
@@ -91,6 +93,8 @@ REMOVED = [
     ("Tweet", "cta", "generic-en/cta.share"),
     ("Follow us on Twitter and Instagram", "cta", "generic-en/cta.follow-us"),
     ("Click here to sign up.", "cta", "generic-en/cta.click-here"),
+    ("Facebook Twitter Pinterest E-Mail WhatsApp", "cta", SHARE_BAR_RULE),
+    ("Share | Tweet | Email", "cta", SHARE_BAR_RULE),
     # comments
     ("Leave a Reply", "comments", "generic-en/comments.leave-reply"),
     ("Join the conversation", "comments", "generic-en/comments.leave-reply"),
@@ -117,6 +121,12 @@ REMOVED = [
     ("Advertisement", "promo", "generic-en/promo.advertisement"),
     ("Story continues below advertisement", "promo", "generic-en/promo.advertisement"),
     ("Related: Council approves budget for schools", "promo", "generic-en/promo.related"),
+    ("Read more: Harbour ferry returns after winter repairs", "promo", "generic-en/promo.related"),
+    (
+        "Lesen Sie auch: Stadtrat beschließt neuen Haushalt",
+        "promo",
+        "generic-de/promo.inline-teaser",
+    ),
     # section_label (only above the headline)
     ("News", "section_label", "generic-en/section_label.common"),
     ("Politics", "section_label", "generic-en/section_label.common"),
@@ -129,13 +139,12 @@ REMOVED = [
     ("Crowds outside the station. (Reuters/Jane Doe)", "caption", "generic-en/caption.credit"),
     ("Workers lay tracks near the bridge. (Kremlin)", "caption", "generic-en/caption.name-credit"),
     ("Photo: workers lay tracks near the bridge", "caption", "generic-en/caption.photo-prefix"),
-    # duplicate_exact: a repeat of B1 that differs only in case, spacing and punctuation
     (
-        "THE council met on Tuesday evening -- to debate the new budget for public transport in "
-        "the city!",
-        "duplicate_exact",
-        WITHIN_ARTICLE_RULE,
+        "Oil pumps at dusk near the harbour. Image: J. Park/Shutterstock.com",
+        "caption",
+        CREDIT_LINE_RULE,
     ),
+    ("The new tram depot. © Lindenau Transit", "caption", CREDIT_LINE_RULE),
 ]
 
 
@@ -154,7 +163,7 @@ def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(
     ]
     assert cleaned.title == HEADLINE
     assert cleaned.paragraphs == (B1, B2)
-    assert rule_id in SHIPPED_RULE_IDS | {WITHIN_ARTICLE_RULE}
+    assert rule_id in SHIPPED_RULE_IDS | {WITHIN_ARTICLE_RULE, CREDIT_LINE_RULE, SHARE_BAR_RULE}
 
 
 # A repeat across articles is the warehouse's job, not clean_text's; navigation needs a whole
@@ -163,7 +172,8 @@ NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near", "navigation"}
 
 
 def test_every_paragraph_reason_code_has_an_example():
-    assert {reason for _, reason, _ in REMOVED} == REASONS - NOT_CLEAN_TEXT_REASONS
+    examples = {reason for _, reason, _ in REMOVED} | {"duplicate_exact"}  # REPEATED below
+    assert examples == REASONS - NOT_CLEAN_TEXT_REASONS
     assert {
         "paywall",
         "cta",
@@ -174,6 +184,37 @@ def test_every_paragraph_reason_code_has_an_example():
         "caption",
         "duplicate_exact",
     } <= REASONS - NOT_CLEAN_TEXT_REASONS
+
+
+# Repeats within one article: a repeated block or a repeated label goes; a single sentence
+# said twice stays (tests/test_dedup.py has the rule itself).
+REPEATED = [
+    # B1 and B2 again, in case, spacing and punctuation of their own: a block printed twice
+    (
+        [
+            HEADLINE,
+            B1,
+            B2,
+            "THE council met on Tuesday evening -- to debate the new budget for public transport "
+            "in the city!",
+            "Members agreed to fund two more bus lines serving the northern districts from next "
+            "spring",
+            B3,
+        ],
+        [3, 4],
+    ),
+    ([HEADLINE, B1, "Watch the video", B2, "Watch the video", B3], [4]),
+    ([HEADLINE, B1, B2, B1, B3], []),  # one sentence the article repeats
+]
+
+
+@pytest.mark.parametrize(("paragraphs", "removed"), REPEATED)
+def test_repeats_within_the_article(packs, paragraphs, removed):
+    cleaned = clean_text(article(*paragraphs), generic_rules(packs))
+    assert [(r.position, r.reason, r.rule_id) for r in cleaned.removals] == [
+        (i, "duplicate_exact", WITHIN_ARTICLE_RULE) for i in removed
+    ]
+    assert cleaned.positions == tuple(i for i in range(1, len(paragraphs)) if i not in removed)
 
 
 def test_captions_are_kept_apart_from_the_body(packs):
@@ -282,6 +323,41 @@ BODY_LOOKALIKES = [
     pytest.param("The minister answered questions from reporters in Brussels (via video link)."),
     pytest.param("Ticket prices rose by 12 percent this year (from 40 to 45 euros/month)."),
 ]
+
+
+# Paragraphs of body prose that a caption or call-to-action pattern matches in part: the
+# pattern speaks for a line, not for two sentences and more of running text around it.
+PROSE_WITH_A_RULE_FRAGMENT = [
+    "The ferry operator said on Monday that crossings would resume at the weekend. Engineers "
+    "had worked through the night to repair the damaged ramp at the northern pier. (Reuters)",
+    "Photo: the council published a picture of the old depot on Friday, and residents were "
+    "quick to point out that the building in it was torn down years ago. The press office "
+    "apologised for the mistake.",
+    "Das Rathaus bleibt bis Ende Mai geschlossen, teilte die Stadt mit. Die Bürgerinnen und "
+    "Bürger werden gebeten, ihre Anliegen in dieser Zeit online oder telefonisch zu erledigen "
+    "(Foto: Stadt Lindenau, via Pressestelle).",
+]
+
+
+@pytest.mark.parametrize("paragraph", PROSE_WITH_A_RULE_FRAGMENT)
+def test_caption_or_cta_pattern_does_not_take_body_prose(packs, paragraph):
+    cleaned = clean_text(article(HEADLINE, B1, paragraph, B2), generic_rules(packs))
+    assert cleaned.removals == ()
+    assert cleaned.paragraphs == (B1, paragraph, B2)
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        # one sentence and its credit, however long the sentence: a caption
+        "The mayor and the harbour master cut the ribbon at the reopened ferry terminal on the "
+        "northern pier on Monday morning, watched by a crowd of residents. (Photo: J. Park)",
+        "Workers lay tracks near the bridge. (Kremlin)",
+    ],
+)
+def test_a_one_sentence_caption_with_its_credit_is_still_a_caption(packs, caption):
+    cleaned = clean_text(article(HEADLINE, B1, caption, B2), generic_rules(packs))
+    assert cleaned.captions == (caption,)
 
 
 def test_long_quote_of_a_paywall_is_longer_than_the_rules_reach(packs):
@@ -650,3 +726,18 @@ def test_clean_batch_extracts_html_and_uses_its_title(packs):
 def test_clean_batch_of_nothing_balances(packs):
     result = clean_batch([], packs)
     assert result.counts() == {"received": 0, "kept": 0, "rejected": 0}
+
+
+def test_the_literal_prefilter_of_a_whole_article_never_hides_a_match(packs, seeds_dir):
+    texts = [p for p, _, _ in REMOVED] + [HEADLINE, B1, B2, B3, *BODY_LOOKALIKES[:5]]
+    texts += split_paragraphs((seeds_dir / SEED_NAMES[3]).read_text(encoding="utf-8"))
+    rules, _ = rules_for(packs, None, "SOFREP")
+    for group in (
+        [r for r in rules if r.reason not in ("caption", "section_label")],
+        [r for r in generic_rules(packs) if r.reason != "caption"],
+    ):
+        boilerplate = matcher(tuple(group))
+        may_match = boilerplate.candidates(texts)
+        assert may_match is not None
+        matched = {i for i, text in enumerate(texts) if boilerplate.first(text, 2)}
+        assert matched and matched <= may_match

@@ -166,3 +166,64 @@ def test_a_plain_article_keeps_its_short_closing_sentence(rules):
     closing = "The new timetable starts on Monday."
     cleaned = clean_text(dump(HEADLINE, BODY, closing), rules, page_dump=True)
     assert cleaned.paragraphs == (*BODY, closing)
+
+
+AUTHOR_BOX = [
+    "Mara Lindqvist has written about the harbour and the people who work on it for the Gazette "
+    "since 2011, and before that she was on the crew of one of the fishing boats for ten years.",
+    "She lives on the island with her family, and she is the one who takes the first ferry of "
+    "the day to the town every morning, whatever the weather is like on the water.",
+]
+
+
+@pytest.mark.parametrize(
+    ("closer", "reason"),
+    [
+        ("Share this article", "cta"),
+        ("About the author", None),  # a heading no rule knows: the box stays, nothing closes
+        ("More from The Harbour Gazette", "promo"),
+    ],
+)
+def test_text_below_a_closing_line_after_the_article_is_the_page(rules, closer, reason):
+    cleaned = clean_text(
+        dump(MENU, HEADLINE, BODY, FOOTER[:3], MENU, closer, AUTHOR_BOX, FOOTER[3:]),
+        rules,
+        page_dump=True,
+    )
+    if reason is None:
+        assert AUTHOR_BOX[0] in cleaned.paragraphs
+        return
+    assert cleaned.paragraphs == tuple(BODY)
+    removed = {r.text: (r.reason, r.rule_id) for r in cleaned.removals}
+    assert removed[closer][0] == reason
+    for line in AUTHOR_BOX:
+        assert removed[line] == (NAVIGATION, MAIN_TEXT_RULE)
+
+
+def test_a_closing_line_above_the_article_closes_nothing(rules):
+    cleaned = clean_text(
+        dump(MENU, "Share this article", HEADLINE, BODY, FOOTER), rules, page_dump=True
+    )
+    assert cleaned.paragraphs == tuple(BODY)
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        ["← Older post: Storm closes coastal road", HEADLINE],  # a link to the previous post
+        [HEADLINE, "Video"],  # a one-word label that is in the body too
+        [HEADLINE, "Harbour"],
+        [HEADLINE, "o Harbour ferry returns to service"],  # a nested list item of a menu
+    ],
+)
+def test_the_headline_is_the_line_sharing_most_words_with_the_body(rules, above):
+    body = [*BODY, "The harbour video shows the ferry leaving the dock on Monday."]
+    cleaned = clean_text(dump(MENU, above, body, FOOTER), rules, page_dump=True)
+    assert cleaned.title == HEADLINE
+
+
+@pytest.mark.parametrize("tail", [[], ["Read More", "Comments", "Be the first to comment."]])
+def test_a_last_short_sentence_stays_above_prompts(rules, tail):
+    last = "The new timetable takes effect in May."
+    cleaned = clean_text(dump(MENU, HEADLINE, BODY, last, tail), rules, page_dump=True)
+    assert cleaned.paragraphs == (*BODY, last)

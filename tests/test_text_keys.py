@@ -85,3 +85,26 @@ def test_body_hash_is_order_sensitive_and_form_insensitive():
 )
 def test_find_repeats(paragraphs, repeats):
     assert find_repeats(paragraphs) == repeats
+
+
+SAID = "The harbour master said the ferry would sail again as soon as the storm had passed."
+OTHER = "Passengers waited in the terminal for most of the afternoon, some of them for hours."
+THIRD = "The company promised refunds to everyone whose crossing had been cancelled that day."
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "repeats"),
+    [
+        # a sentence the article says twice, on its own, stays
+        ([SAID, OTHER, THIRD, SAID], []),
+        # a block printed twice (a teaser above a paywall, then the full text) goes
+        ([SAID, OTHER, "Subscribe", SAID, OTHER, THIRD], [3, 4]),
+        # a repeated line that is no sentence (a label, a button, a link) goes alone
+        ([SAID, "Share on Facebook", OTHER, "Share on Facebook"], [3]),
+        (["Ferry Services Resume", SAID, OTHER, "ferry services resume"], [3]),
+        # short, even with a full stop: no sentence of its own
+        ([SAID, "Read more.", OTHER, "Read more."], [3]),
+    ],
+)
+def test_find_repeats_keeps_a_sentence_said_twice(paragraphs, repeats):
+    assert find_repeats(paragraphs) == repeats
