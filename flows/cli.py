@@ -311,7 +311,8 @@ def run(
             except WarehouseBusy as exc:
                 raise Problem(str(exc), code=BUSY) from None
         except BaseException as exc:
-            signum = _stop_signal(exc, stopped)
+            # A signal a library swallowed still stopped the run: whatever failed after it.
+            signum = _stop_signal(exc, stopped) or stopped.signal
             if signum is None:
                 raise
             name = signal.Signals(signum).name

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import pandas  # noqa: F401 - see below
 from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import (
     create_link_artifact,
@@ -28,6 +29,10 @@ from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
 from copydesk.settings import Settings
 from copydesk.summary import STAGES, RunSummary, covered_seconds
 from flows.progress import run_progress
+
+# DuckDB imports pandas at a connection's first statement with parameters, and a stop signal
+# that lands inside that import is swallowed, leaving pandas half imported; imported with this
+# module, it is whole before the run opens the warehouse.
 
 
 class PublishBlocked(RuntimeError):
@@ -71,7 +76,7 @@ def publish_articles(
             get_run_logger().warning("marked abandoned, their process gone: %s", abandoned)
         try:
             summary = _run(con, cfg, run_id, packs)
-        except Exception as exc:
+        except BaseException as exc:  # a stop signal too: the run's row says it failed
             runlog.mark_failed(con, run_id, f"{type(exc).__name__}: {exc}")  # blocked stays
             raise
         finally:

@@ -53,3 +53,12 @@ def published_state(path: Path) -> dict[str, list[tuple]]:
         }
     finally:
         con.close()
+
+
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of `sql` on the warehouse at `path`, opened read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

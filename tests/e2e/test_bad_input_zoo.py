@@ -8,11 +8,10 @@ import logging
 import os
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.publish_articles import publish_articles
-from tests.e2e.conftest import published_state
+from tests.e2e.conftest import published_state, query
 
 pytestmark = pytest.mark.e2e
 
@@ -38,14 +37,6 @@ BAD_CHARSET = story("Pinecrest", "School Roof Replaced", "after leaks closed two
 FEED_GOOD = story("Valley", "Water Main Upgrade", "costing less than first estimated")
 REWRITTEN = story("Coastline", "Harbor Wall Raised", "to protect the fish market from storms")
 SECRET = story("Elsewhere", "Private Notes Kept", "never meant to be published")
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from copydesk.dashboard import default_path, write_dashboard
 from tests.e2e.browser import open_page, require_chromium, screenshot
+from tests.e2e.conftest import query
 from tests.e2e.history import EVIL_FILE, IMG, SCRIPT, History, build_history
 
 pytestmark = pytest.mark.e2e
@@ -28,14 +28,6 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
 @pytest.fixture(scope="module")
 def dashboard(history: History) -> Path:
     return write_dashboard(history.warehouse)
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def expected_marks(db: Path) -> dict[str, int]:

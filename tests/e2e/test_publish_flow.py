@@ -8,11 +8,10 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.publish_articles import PublishBlocked, publish_articles
-from tests.e2e.conftest import SAMPLE, SEEDS, published_state
+from tests.e2e.conftest import SAMPLE, SEEDS, published_state, query
 
 pytestmark = pytest.mark.e2e
 
@@ -31,14 +30,6 @@ LABELS_REMOVED = {
 def squash(text: str) -> str:
     """NFKC with all white space removed: the cleaner may restore a lost space."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_seeds_and_sample_corpus_publish_with_gold_bodies(tmp_path, seeds_copy, quality_dir):
