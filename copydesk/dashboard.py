@@ -216,7 +216,8 @@ def _health(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             now is not None
             and usual is not None
             and len(before) >= 2
-            and abs(now - usual) > max(usual, 0.05 if is_share else 5.0)
+            and abs(now - usual) > (0.05 if is_share else 5.0)
+            and (now > 2 * usual or now < usual / 2)
         )  # twice or half the usual, ignoring tiny absolute moves
         lines.append(
             {

@@ -191,7 +191,9 @@ def build(
     # GX's index fills its tables with JavaScript from CDNs; copydesk writes its own.
     ctx.build_data_docs(site_names=[SITE], resource_identifiers=[key, suite_key], build_index=False)
     page = docs_dir.joinpath("validations", *key.to_tuple()[:-1], f"{BATCH}.html")
-    make_offline(page, docs_dir, banner=_banner(run_name, run_outcome(report)))
+    outcome = run_outcome(report)
+    blocked = outcome["outcome"] == "blocked"
+    make_offline(page, docs_dir, banner=_banner(run_name, outcome), blocked=blocked)
     suite_page = docs_dir.joinpath("expectations", *suite_key.to_tuple()).with_suffix(".html")
     make_offline(suite_page, docs_dir)
     write_index(ctx, docs_dir, suite_page)
@@ -235,7 +237,9 @@ def write_index(ctx: Any, docs_dir: Path, suite_page: Path) -> Path:
     return index
 
 
-def make_offline(page: Path, docs_dir: Path, banner: str | None = None) -> None:
+def make_offline(
+    page: Path, docs_dir: Path, banner: str | None = None, blocked: bool = False
+) -> None:
     """Rewrite a GX page in place so it needs no network and runs no script: remote and inline
     scripts, remote stylesheets and event-handler attributes go; remote images point at GX's
     local copy; a Content-Security-Policy forbids scripts and requests; `banner` (plain text)
@@ -280,7 +284,7 @@ def make_offline(page: Path, docs_dir: Path, banner: str | None = None) -> None:
     head.append(style)
     if banner is not None:
         div = lxml_html.Element("div")
-        div.set("class", "copydesk-banner" + ("" if "published" in banner else " blocked"))
+        div.set("class", "copydesk-banner blocked" if blocked else "copydesk-banner")
         div.set("id", "copydesk-outcome")
         div.text = banner  # lxml escapes text on output
         body = root.find("body")

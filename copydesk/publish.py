@@ -53,7 +53,7 @@ def publish_batch(con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSumma
         summary = summary.with_stage_seconds(publish=time.perf_counter() - start)
         runlog.finish_run(con, run_id, "published", summary)
         con.execute("commit")
-    except Exception:
+    except BaseException:  # a stop signal too: the run's row must be written outside it
         con.execute("rollback")
         raise
     return summary

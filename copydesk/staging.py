@@ -59,7 +59,7 @@ def stage_batch(
                 con.execute(read_sql("staging/append", table=name))
             con.unregister("batch_rows")
         con.execute("commit")
-    except Exception:
+    except BaseException:  # a stop signal too: the run's row must be written outside it
         con.execute("rollback")
         raise
     return StageResult(

@@ -157,24 +157,23 @@ def _clean_and_stage(
     waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
     total = -(-len(plan.to_read) // cfg.batch_size)
     staged = articles = 0
-    progress = run_progress(len(plan.to_read))
-    for files in batched(plan.to_read, cfg.batch_size):
-        pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
-        while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
-            waited = time.time()
-            tables = pending.popleft().result()
-            waits.append((waited, time.time()))
-            cleaning.append((tables.started, tables.finished))
-            seconds["read_clean"] += tables.finished - tables.started
-            result = stage_batch(con, run_id, tables, articles)
-            seconds["stage"] += result.seconds
-            staged, articles = staged + 1, articles + result.articles
-            progress.advance(result.files, result.articles)
-            log.info(
-                "batch %d of %d: %d files, %d articles cleaned, %d rejected",
-                *(staged, total, result.files, result.articles, result.rejected),
-            )
-    progress.close()
+    with run_progress(len(plan.to_read)) as progress:
+        for files in batched(plan.to_read, cfg.batch_size):
+            pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
+            while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
+                waited = time.time()
+                tables = pending.popleft().result()
+                waits.append((waited, time.time()))
+                cleaning.append((tables.started, tables.finished))
+                seconds["read_clean"] += tables.finished - tables.started
+                result = stage_batch(con, run_id, tables, articles)
+                seconds["stage"] += result.seconds
+                staged, articles = staged + 1, articles + result.articles
+                progress.advance(result.files, result.articles)
+                log.info(
+                    "batch %d of %d: %d files, %d articles cleaned, %d rejected",
+                    *(staged, total, result.files, result.articles, result.rejected),
+                )
     # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
     # starting, is orchestration.
     seconds["read_clean_wait"] = covered_seconds(waits, cleaning)

@@ -115,8 +115,10 @@ class TemporaryServer:
         while time.monotonic() < deadline:
             status = self.process.poll()
             if status == PORT_IN_USE:  # another process took the port meanwhile
-                self.start()
-                continue
+                # Prefect already holds this URL (it reads it when imported): never move.
+                raise ServerError(
+                    f"port {self.port} was taken before the Prefect server could use it: run again"
+                )
             if status is not None:
                 raise ServerError(f"the Prefect server exited with status {status} at start-up")
             if healthy(self.api_url, timeout=1.0):

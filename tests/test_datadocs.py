@@ -49,8 +49,10 @@ def test_published_run_with_quarantined_articles_is_not_a_failed_run(tmp_path: P
     validate_frame(frame(article("a1"), article("short", "Too short.")), SUITE, docs, "run-9")
     [page] = pages(docs)
     root = html.parse(str(page)).getroot()
-    banner = root.get_element_by_id("copydesk-outcome").text_content()
-    assert "published" in banner and "1 failing article(s) were quarantined" in banner
+    banner = root.get_element_by_id("copydesk-outcome")
+    assert "published" in banner.text_content()
+    assert "1 failing article(s) were quarantined" in banner.text_content()
+    assert banner.get("class") == "copydesk-banner"
     assert "Status: Succeeded" in " ".join(root.text_content().split())
 
 
@@ -59,8 +61,10 @@ def test_blocked_run_says_so_and_names_the_expectation(tmp_path: Path) -> None:
     validate_frame(frame(article("a1"), article("a1")), SUITE, docs, "run-dup")
     [page] = pages(docs)
     root = html.parse(str(page)).getroot()
-    banner = root.get_element_by_id("copydesk-outcome").text_content()
-    assert "blocked" in banner and "expect_column_values_to_be_unique on article_id" in banner
+    banner = root.get_element_by_id("copydesk-outcome")
+    assert "blocked" in banner.text_content()
+    assert "expect_column_values_to_be_unique on article_id" in banner.text_content()
+    assert banner.get("class") == "copydesk-banner blocked"
     assert "Status: Failed" in " ".join(root.text_content().split())
 
 

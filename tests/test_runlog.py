@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from copydesk import runlog, staging, warehouse
-from copydesk.batch_tables import batch_tables
+from copydesk.batch_tables import BatchTables, batch_tables
 from copydesk.publish import publish_batch
 from copydesk.staging import StagingTaken
 from copydesk.warehouse import WarehouseBusy
@@ -115,3 +115,29 @@ def test_publishing_records_the_run_as_published(tmp_path: Path, packs):
             ("r1", 1, "published")
         ]
         assert rows(con, "select distinct run_id from published.articles") == [("r1",)]
+
+
+class StopsAfterOneTable(dict):
+    """A batch whose staging is cut short by a stop signal after its first table."""
+
+    def items(self):
+        yield next(iter(super().items()))
+        raise KeyboardInterrupt
+
+
+def test_a_stop_signal_while_staging_leaves_nothing_staged_and_the_run_marked_failed(
+    tmp_path: Path, packs
+):
+    tables = batch_tables(cleaned([raw_article("a", "a.txt", STORY)], packs)).tables
+    path = tmp_path / "w.duckdb"
+    with warehouse.hold(path) as con:
+        runlog.start_run(con, "stopped", Path("input"))
+        with pytest.raises(KeyboardInterrupt):
+            staging.stage_batch(con, "stopped", BatchTables(StopsAfterOneTable(tables)), 0)
+        runlog.mark_failed(con, "stopped", "KeyboardInterrupt: ")
+
+    with warehouse.connect(path, read_only=True) as con:
+        assert rows(con, "select count(*) from staging.files") == [(0,)]
+        assert rows(con, "select status, error from audit.runs") == [
+            ("failed", "KeyboardInterrupt: ")
+        ]

@@ -4,6 +4,7 @@
 -- window, not the size of the corpus.
 with recent_runs as (
     select run_id from audit.runs
+    where status = 'published'
     order by started_at desc
     limit $runs
 ),
