@@ -1,6 +1,6 @@
 """Time the dashboard on a synthetic warehouse of many runs and articles.
 
-    uv run python bench/dashboard_scale.py --runs 10000 --articles 1000000 --out bench/out/dash
+    uv run python -m bench.dashboard_scale --runs 10000 --articles 1000000 --out bench/out/dash
 
 The warehouse is written with the real schema by SQL (generate_series), not by the flow:
 RUNS runs (one in fifty blocked), ARTICLES published articles spread over the runs and over

@@ -334,28 +334,27 @@ def _charts(data: dict[str, Any]) -> list[Chart]:
             "held back (run not published)": "#b0b7c3",
         },
     )
+
+    def by_reason(key: str) -> list[dict[str, Any]]:
+        return [
+            {"run": r["label"], "status": r["status"], "what": k, "count": v}
+            for r in runs
+            for k, v in sorted(r[key].items())
+            if v
+        ]
+
     stacked(
         "removals",
         "Removed spans by reason",
         "Which kinds of boilerplate each run removed, and whether one reason jumped.",
-        [
-            {"run": r["label"], "status": r["status"], "what": k, "count": v}
-            for r in runs
-            for k, v in sorted(r["removals"].items())
-            if v
-        ],
+        by_reason("removals"),
         "spans",
     )
     stacked(
         "quarantine",
         "Quarantined by reason",
         "Why files and articles were held back, per run.",
-        [
-            {"run": r["label"], "status": r["status"], "what": k, "count": v}
-            for r in runs
-            for k, v in sorted(r["quarantines"].items())
-            if v
-        ],
+        by_reason("quarantines"),
         "files and articles",
     )
 

@@ -399,11 +399,6 @@ def _not_read(reason: str, detail: str) -> FileBytes:
     return FileBytes(None, NOT_READ, 0, None, (reason, detail))
 
 
-def read_articles(found: FoundFile, version: int, max_bytes: int) -> StepResult[RawArticle]:
-    """The raw articles in one input file; a bad file or feed line comes back rejected."""
-    return read_input(found, version, max_bytes)[1]
-
-
 def read_input(
     found: FoundFile, version: int, max_bytes: int
 ) -> tuple[InputFile, StepResult[RawArticle]]:

@@ -22,7 +22,6 @@ from copydesk.ingest import (
     escape_name,
     file_sha256,
     find_input_files,
-    read_articles,
     read_input,
     unescape_name,
 )
@@ -30,6 +29,11 @@ from copydesk.settings import Settings
 
 TEXT = "It’s a café — a coffee costs €3, “quoted” prices rose."
 MAX_BYTES = 10_000
+
+
+def read_articles(found: FoundFile, version: int, max_bytes: int):
+    """The raw articles read from one input file, its rejections included."""
+    return read_input(found, version, max_bytes)[1]
 
 
 def write(root: Path, rel: str, data: str | bytes) -> Path:
@@ -596,10 +600,10 @@ def test_too_large_file_is_hashed_to_the_end_but_not_kept(tmp_path):
 AS_OTHER_USER = """
 import json, sys
 from pathlib import Path
-from copydesk.ingest import find_input_files, read_articles
+from copydesk.ingest import find_input_files, read_input
 found = find_input_files(Path(sys.argv[1]))
 print(json.dumps({f.source_file: [[r.reason, r.detail] for r in
-      read_articles(f, 1, 10_000).rejected] for f in found}))
+      read_input(f, 1, 10_000)[1].rejected] for f in found}))
 """
 
 
