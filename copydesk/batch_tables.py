@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from copydesk.batch import CleanedBatch, PlannedFile, prepare_batch
 from copydesk.boilerplate import RulePack
@@ -30,6 +31,24 @@ class BatchTables:
 
     def rows(self, table: str) -> int:
         return self.tables[table].num_rows if table in self.tables else 0
+
+    @classmethod
+    def combine(cls, batches: Sequence[BatchTables]) -> BatchTables:
+        """Several cleaned batches as one, in order, so that they are staged in one write;
+        each article's seq counts on from the batches before it."""
+        if len(batches) == 1:
+            return batches[0]
+        parts: dict[str, list[pa.Table]] = {}
+        seq = 0
+        for batch in batches:
+            for name, table in batch.tables.items():
+                if name == "articles":
+                    at = table.schema.get_field_index("seq")
+                    table = table.set_column(at, "seq", pc.add(table["seq"], seq))
+                parts.setdefault(name, []).append(table)
+            seq += batch.rows("articles")
+        tables = {n: pa.concat_tables(t, promote_options="default") for n, t in parts.items()}
+        return cls(tables, min(b.started for b in batches), max(b.finished for b in batches))
 
 
 def batch_tables(batch: CleanedBatch) -> BatchTables:
@@ -88,6 +107,7 @@ def _article_rows(
                     "position": position,
                     "paragraph_text": text,
                     "paragraph_hash": paragraph_hash,
+                    "word_count": len(text.split()),
                 }
             )
         removals.extend(

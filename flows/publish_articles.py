@@ -24,6 +24,7 @@ from prefect_dask import DaskTaskRunner
 
 from copydesk import audit, batch_tables, publish, quality, runlog, scan, staging, warehouse
 from copydesk.batch import Plan, batched
+from copydesk.batch_tables import BatchTables
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
 from copydesk.settings import Settings
@@ -50,6 +51,9 @@ audit_batch = task(cache_policy=NO_CACHE)(audit.audit_batch)
 validate_batch = task(cache_policy=NO_CACHE)(quality.validate_batch)
 quarantine_articles = task(cache_policy=NO_CACHE)(audit.quarantine_articles)
 publish_batch = task(cache_policy=NO_CACHE)(publish.publish_batch)
+
+
+BATCHES_PER_WRITE = 8  # cleaned batches staged together at most: fewer, larger writes
 
 
 # By default one batch cleans in a thread while the flow stages the one before. (Prefect's
@@ -150,8 +154,9 @@ def _clean_and_stage(
     seconds: dict[str, float],
 ) -> None:
     """Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
-    worker processes), a few ahead at most, and staged by this process one at a time in input
-    order: the warehouse has one writer, and the order decides which copy is canonical."""
+    worker processes), a few ahead at most, and staged by this process in input order: the
+    warehouse has one writer, and the order decides which copy is canonical. Batches that are
+    ready together are staged in one write (one transaction, one insert per table)."""
     log = get_run_logger()
     pending: deque[PrefectFuture] = deque()
     waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
@@ -162,21 +167,33 @@ def _clean_and_stage(
             pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
             while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
                 waited = time.time()
-                tables = pending.popleft().result()
+                ready = [pending.popleft().result()]
                 waits.append((waited, time.time()))
-                cleaning.append((tables.started, tables.finished))
-                seconds["read_clean"] += tables.finished - tables.started
-                result = stage_batch(con, run_id, tables, articles)
+                while pending and len(ready) < BATCHES_PER_WRITE and _done(pending[0]):
+                    ready.append(pending.popleft().result())
+                for tables in ready:
+                    cleaning.append((tables.started, tables.finished))
+                    seconds["read_clean"] += tables.finished - tables.started
+                result = stage_batch(con, run_id, BatchTables.combine(ready), articles)
                 seconds["stage"] += result.seconds
-                staged, articles = staged + 1, articles + result.articles
+                first, staged = staged + 1, staged + len(ready)
+                articles += result.articles
                 progress.advance(result.files, result.articles)
                 log.info(
-                    "batch %d of %d: %d files, %d articles cleaned, %d rejected",
-                    *(staged, total, result.files, result.articles, result.rejected),
+                    "%s of %d: %d files, %d articles cleaned, %d rejected",
+                    f"batch {first}" if first == staged else f"batches {first}-{staged}",
+                    *(total, result.files, result.articles, result.rejected),
                 )
     # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
     # starting, is orchestration.
     seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
+
+
+def _done(future: PrefectFuture) -> bool:
+    """Whether a batch's task has finished, asked of the runner's own future (a PrefectFuture's
+    state would be a call to the Prefect API)."""
+    wrapped = getattr(future, "wrapped_future", None)
+    return wrapped is not None and wrapped.done()
 
 
 def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[..., RunSummary]:

@@ -292,6 +292,23 @@ def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
     ]
 
 
+def test_batches_staged_in_one_write_keep_their_order(con, packs):
+    first = batch_tables(staged([raw("harbour", "a.txt", HARBOUR, FERRY)], packs))
+    second = batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY, COMMENT)], packs))
+    runlog.start_run(con, "r1", Path("input"))
+
+    result = staging.stage_batch(con, "r1", BatchTables.combine([first, second]), 5)
+
+    assert (result.files, result.articles) == (2, 2)
+    assert rows(con, "select article_id, seq from staging.articles order by seq") == [
+        ("harbour", 5),
+        ("school", 6),
+    ]
+    for table in ("paragraphs", "removals", "paragraph_band_keys"):
+        alone = first.rows(table) + second.rows(table)
+        assert rows(con, f"select count(*) from staging.{table}") == [(alone,)]
+
+
 def test_a_batch_that_fails_to_stage_leaves_nothing_behind(con, packs):
     tables = batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY)], packs))
     assert list(tables.tables).index("paragraphs") > 0  # other tables are staged before it

@@ -12,6 +12,7 @@ earlier as (
     -- a re-processed article does not count as an earlier carrier of its own text
     select paragraph_hash, min(first_article_id) as first_article_id
     from published.paragraphs
+    semi join staged using (paragraph_hash)  -- the run's texts, not the whole warehouse's
     where article_id not in (select article_id from articles)
     group by paragraph_hash
 ),
@@ -33,6 +34,7 @@ final as (
         first_in_run.position,
         first_in_run.paragraph_text,
         first_in_run.paragraph_hash,
+        first_in_run.word_count,
         coalesce(earlier.first_article_id, first_in_run.first_in_run_id) as first_article_id
     from first_in_run
     left join earlier using (paragraph_hash)

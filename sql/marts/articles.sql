@@ -15,7 +15,7 @@ bodies as (
     select
         article_id,
         string_agg(paragraph_text, chr(10) || chr(10) order by position) as body,
-        sum(len(regexp_split_to_array(trim(paragraph_text), '\s+'))) as word_count
+        sum(word_count) as word_count
     from paragraphs
     group by article_id
 ),

@@ -31,7 +31,8 @@ create or replace table staging.paragraphs (
     article_id varchar not null,
     position integer not null,
     paragraph_text varchar not null,
-    paragraph_hash varchar not null
+    paragraph_hash varchar not null,
+    word_count integer not null     -- words split on white space, counted where it was cleaned
 );
 
 create or replace table staging.removals (
