@@ -1,6 +1,7 @@
 """Prefect flows over the copydesk library. Importing this package sets quiet defaults for
 Prefect and Great Expectations on a machine with no network (each can be overridden)."""
 
+import logging
 import os
 
 for _name, _value in {
@@ -11,3 +12,7 @@ for _name, _value in {
     "GX_ANALYTICS_ENABLED": "false",
 }.items():
     os.environ.setdefault(_name, _value)
+
+# The library only names its loggers; the application says how much it wants to hear: INFO,
+# such as the near-duplicate counts and the validation summary, reaches the run's logs.
+logging.getLogger("copydesk").setLevel(logging.INFO)

@@ -71,6 +71,7 @@ def test_a_second_run_is_refused_or_waits_and_both_inputs_are_accounted_for(tmp_
     assert line.endswith("wait for it to finish (DuckDB allows one writer), or stop it")
     assert first.returncode == 0, first_err
     assert waiting.returncode == 0, waiting_err
+    assert "INFO    | copydesk.near_duplicates - article near duplicates:" in waiting_err
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
