@@ -68,13 +68,19 @@ PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=32, rows=4, lead_shingle
 
 
 def cluster_new_members(
-    con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy
+    con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy, again: bool = False
 ) -> list[tuple[str, str]]:
     """Cluster the level's new members with each other and the published ones, into
-    audit.<level>_matches; returns the merges of existing clusters (kept, merged)."""
-    con.execute(f"delete from staging.{level.name}_bands")  # the audit may be built again
-    con.execute(level.sql("stage_bands"))
-    con.execute(level.sql("candidates"))
+    audit.<level>_matches; returns the merges of existing clusters (kept, merged).
+
+    `again`: the batch was clustered before and has since only lost articles, so the band
+    join is not run again; the pairs of the members that left are dropped instead."""
+    if again:
+        con.execute(level.sql("drop_gone_candidates"))
+    else:
+        con.execute(f"delete from staging.{level.name}_bands")
+        con.execute(level.sql("stage_bands"))
+        con.execute(level.sql("candidates"))
     pairs, best = _verify(con, level, policy)
 
     members = sorted({m for pair in pairs for m in pair})
@@ -195,12 +201,15 @@ def _published_ranks(con, level: Level, members: set[str]) -> dict[str, tuple]:
     return rank
 
 
-def cluster_near_duplicates(con: duckdb.DuckDBPyConnection, policy: NearDupPolicy) -> None:
+def cluster_near_duplicates(
+    con: duckdb.DuckDBPyConnection, policy: NearDupPolicy, again: bool = False
+) -> None:
     """Cluster the staged articles and their new paragraph texts, into audit.article_matches
-    (with duplicate_of), audit.paragraph_matches and audit.new_cluster_merges."""
-    merges = [("article", *m) for m in cluster_new_members(con, ARTICLES, policy)]
+    (with duplicate_of), audit.paragraph_matches and audit.new_cluster_merges; `again` after
+    articles left a batch clustered before (see cluster_new_members)."""
+    merges = [("article", *m) for m in cluster_new_members(con, ARTICLES, policy, again)]
     con.execute(read_sql("near_duplicates/article_duplicate_of"))
-    merges += [("paragraph", *m) for m in cluster_new_members(con, PARAGRAPHS, policy)]
+    merges += [("paragraph", *m) for m in cluster_new_members(con, PARAGRAPHS, policy, again)]
     con.execute(
         "create or replace table audit.new_cluster_merges "
         "(level varchar, kept_cluster_id varchar, merged_cluster_id varchar)"

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from copydesk import warehouse
+from copydesk import audit, warehouse
 from copydesk.minhash import MinHasher, overlap
 from copydesk.near_duplicates import MIN_CONTAINED
 from copydesk.records import RawArticle
@@ -662,6 +662,54 @@ def test_first_copy_of_a_quarantined_canonical_becomes_canonical(canonical_quara
 
 def test_copy_promoted_to_canonical_has_similarity_one(canonical_quarantined):
     assert similarity(canonical_quarantined, "b") == 1.0
+
+
+def test_a_rebuild_after_quarantine_finds_what_a_full_build_would(warehouse_at, packs):
+    # The rebuild keeps the band join's candidates less the quarantined members'; building
+    # from scratch on what is left must find the same pairs and clusters.
+    con = warehouse_at("rebuild_equals_build")
+    run(con, "r1", [raw("old", "o.txt", *MUSEUM)], packs)
+    batch = cleaned(
+        [
+            raw("a", "a.txt", *BRIDGE, WATER),
+            raw("b", "b.txt", *BRIDGE_EDITED, WATER_EDITED),
+            raw("c", "c.txt", *BRIDGE_RETOLD),
+            raw("m", "m.txt", *MUSEUM),
+        ],
+        packs,
+    )
+    cfg = run_settings()
+    publish_run(con, "r2", [batch], cfg, {"a": ("too_short", "x")}, publish=False)
+    kept = audit_state(con)
+
+    audit.audit_batch(con, "r2", cfg)  # from scratch, on the batch without "a"
+
+    assert audit_state(con) == kept
+    assert ("m", "old") in kept["article_candidates"]
+
+
+def test_a_quarantined_new_version_leaves_its_published_copy_a_candidate(warehouse_at, packs):
+    con = warehouse_at("quarantined_version")
+    run(con, "r1", [raw("a", "a.txt", *BRIDGE)], packs)
+
+    run(
+        con,
+        "r2",
+        [raw("a", "a.txt", *BRIDGE_RETOLD, version=2), raw("b", "b.txt", *BRIDGE_EDITED)],
+        packs,
+        failures={"a": ("too_short", "failed word_count")},
+    )
+
+    assert clusters(con)["b"][:3] == ("a", "near", "a")
+
+
+def audit_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """The audit batch's candidate pairs and cluster assignments, sorted."""
+    return {
+        f"{level}_{table}": sorted(rows(con, f"select * from audit.{level}_{table}"))
+        for level in ("article", "paragraph")
+        for table in ("candidates", "matches")
+    }
 
 
 def test_paragraph_cluster_ids_are_published_canonicals(canonical_quarantined):
