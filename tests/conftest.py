@@ -23,6 +23,7 @@ from copydesk.quality import ValidationReport, validate_batch
 from copydesk.records import InputFile, RawArticle
 from copydesk.scan import scan_inputs
 from copydesk.settings import Settings
+from copydesk.site_boilerplate import Learning
 from copydesk.staging import stage_batch
 from copydesk.summary import RunSummary
 from copydesk.text_keys import key_hash, normalize_for_hash
@@ -100,6 +101,7 @@ def publish_run(
     failures: Mapping[str, tuple[str, str]] | None = None,
     publish: bool = True,
     validate: bool = False,
+    learning: Learning | None = None,
 ) -> dict:
     """One run as the flow makes it, without Prefect; the articles that fail a check are
     `failures`, or with `validate` those the real GX suite fails. Returns the audit batch's
@@ -119,7 +121,7 @@ def publish_run(
     summary = summary_for(run_id, audited.counts)
     summary.check_balance()
     if publish:
-        publish_batch(con, run_id, summary)
+        publish_batch(con, run_id, summary, learning)
     return audited.counts
 
 
