@@ -357,12 +357,75 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def learn_scale(count_rows: int, run_articles: int, repeats: int = 3) -> list[dict]:
+    """Seconds of the learning step (inside publish) and of loading the learned lines, with
+    `count_rows` rows already in published.site_lines (30 sites), for a run of `run_articles`
+    articles of 15 lines each: the cost a run pays at scale. The run's tables are made up
+    directly (only the columns learning reads), each repeat rolled back."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp, warehouse.connect(Path(tmp) / "w.duckdb") as con:
+        con.execute(
+            "insert into published.site_lines select 'site' || (i % 30) || '.example', "
+            "lpad(to_hex(hash(i)), 16, '0'), 1 + i % 3, 'old' from range($n) t(i)",
+            {"n": count_rows},
+        )
+        con.execute(
+            "insert into published.site_articles "
+            "select 'site' || i || '.example', $n // 450 from range(30) t(i)",
+            {"n": count_rows},
+        )
+        con.execute("checkpoint")
+        con.execute(
+            "create or replace table audit.articles as select 'r' || i as article_id, "
+            "'https://site' || (i % 30) || '.example/' || i as url, null::varchar as source, "
+            "null::varchar as duplicate_of from range($k) t(i)",
+            {"k": run_articles},
+        )
+        # Per article: one line its site prints everywhere, one line already counted, 13 new.
+        con.execute(
+            "create or replace table staging.paragraphs as select 'r' || i as article_id, "
+            "j as position, 'text ' || i || ' ' || j as paragraph_text, case "
+            "when j = 0 then 'chrome' || (i % 30) "
+            "when j = 1 then lpad(to_hex(hash(i * 7)), 16, '0') "
+            "else lpad(to_hex(hash(1e12 + i * 15 + j)), 16, '0') end as paragraph_hash "
+            "from range($k) t(i), range(15) s(j)",
+            {"k": run_articles},
+        )
+        for _ in range(repeats):
+            con.execute("begin transaction")
+            start = time.perf_counter()
+            site_boilerplate.learn(con, "run-x", Learning(5, 0.10))
+            learned_at = time.perf_counter()
+            site_boilerplate.load_learned(con)
+            loaded_at = time.perf_counter()
+            con.execute("rollback")
+            out.append(
+                {
+                    "count_rows": count_rows,
+                    "run_articles": run_articles,
+                    "learn_seconds": round(learned_at - start, 2),
+                    "load_seconds": round(loaded_at - learned_at, 3),
+                }
+            )
+            say(json.dumps(out[-1]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", type=int, default=20)
     parser.add_argument("--pages", type=int, default=120)
     parser.add_argument("--quick", action="store_true", help="two thresholds only")
+    parser.add_argument(
+        "--learn-scale",
+        type=int,
+        metavar="ROWS",
+        help="only time the learning step with ROWS rows of counts and a run of 2,000 articles",
+    )
     args = parser.parse_args(argv)
+    if args.learn_scale:
+        write_json(OUT / "site_boilerplate_scale.json", learn_scale(args.learn_scale, 2000))
+        return
     say(f"building {args.sites} sites x {args.pages} pages")
     corpus = build_corpus(args.sites, args.pages)
     thresholds = QUICK_THRESHOLDS if args.quick else THRESHOLDS
