@@ -440,8 +440,10 @@ def main(argv: list[str] | None = None) -> None:
             say(json.dumps({k: runs[-1][k] for k in ("run2", "rules", "removed_by_kind")}))
     pages = corpus.halves[0] + corpus.halves[1]
     results = {
-        "command": "uv run --group bench python -m bench.site_boilerplate "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join(
+            ["uv run --group bench python -m bench.site_boilerplate"]
+            + (sys.argv[1:] if argv is None else argv)
+        ),
         "commit": commit(),
         "changed": changed("copydesk", "sql", "bench/site_boilerplate.py"),
         "date": time.strftime("%Y-%m-%d"),

@@ -14,11 +14,12 @@ from copydesk.staging import check_owner
 from copydesk.summary import RunSummary
 from copydesk.warehouse import read_sql
 
+log = logging.getLogger(__name__)
+
 # What publishing does, in order: sql/publish/<name>.sql, each run once, or once per table
 # for the deletes. The cluster merges run between the clusters and the paragraphs; with
 # learning on, the replaced articles leave the site line counts before their rows are deleted,
 # and the run's own lines are counted and learned from last.
-log = logging.getLogger(__name__)
 REPLACED_BY_ARTICLE = ("paragraphs", "removals", "articles", "article_bands", "article_clusters")
 MERGES = "merges"
 FORGET_REPLACED = "forget_replaced"
