@@ -11,6 +11,7 @@ from copydesk.boilerplate import RulePack
 from copydesk.clean import clean_batch
 from copydesk.ingest import FoundFile, file_sha256, read_input
 from copydesk.records import NOT_READ, CleanArticle, InputFile, KnownFile, RawArticle, Rejected
+from copydesk.site_boilerplate import LearnedLines, drop_learned_lines
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,11 +94,14 @@ class CleanedBatch:
 
 
 def prepare_batch(
-    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
+    files: Sequence[PlannedFile],
+    packs: Sequence[RulePack],
+    max_bytes: int,
+    learned: LearnedLines | None = None,
 ) -> CleanedBatch:
     """The files of one batch read, decoded, extracted and cleaned, with every rejection.
     Each file is read once; its `files` row records the size, time and SHA-256 of the bytes
-    read, whatever the scan saw."""
+    read, whatever the scan saw. `learned` site lines leave the bodies after the cleaner."""
     documents, rejected, read_files = [], [], []
     for planned in files:
         file, read = read_input(planned.found, planned.file.version, max_bytes)
@@ -106,9 +110,14 @@ def prepare_batch(
         rejected.extend(read.rejected)
     cleaned = clean_batch(documents, packs)
     rejected.extend(cleaned.rejected)
+    articles = cleaned.kept
+    if learned:
+        without_learned = drop_learned_lines(articles, learned)
+        rejected.extend(without_learned.rejected)
+        articles = without_learned.kept
     return CleanedBatch(
         files=read_files,
         documents=documents,
-        articles=cleaned.kept,
+        articles=articles,
         rejected=rejected,
     )

@@ -16,6 +16,7 @@ from copydesk.batch import CleanedBatch, PlannedFile, prepare_batch
 from copydesk.boilerplate import RulePack
 from copydesk.near_duplicates import ARTICLES, PARAGRAPHS, band_key_table
 from copydesk.records import CleanArticle
+from copydesk.site_boilerplate import LearnedLines
 from copydesk.text_keys import body_hash, key_hash, normalize_for_hash
 
 
@@ -171,9 +172,13 @@ def _input_rows(batch: CleanedBatch) -> dict[str, list[dict]]:
 
 
 def read_and_clean(
-    files: Sequence[PlannedFile], packs: Sequence[RulePack], max_bytes: int
+    files: Sequence[PlannedFile],
+    packs: Sequence[RulePack],
+    max_bytes: int,
+    learned: LearnedLines | None = None,
 ) -> BatchTables:
-    """The staging tables of one batch of files, and when the work on it began and ended."""
+    """The staging tables of one batch of files, and when the work on it began and ended;
+    `learned` site lines (site_boilerplate.load_learned) are dropped after the cleaner."""
     started = time.time()
-    tables = batch_tables(prepare_batch(files, packs, max_bytes))
+    tables = batch_tables(prepare_batch(files, packs, max_bytes, learned))
     return BatchTables(tables.tables, started, time.time())

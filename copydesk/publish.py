@@ -3,21 +3,30 @@ as published, in one transaction, so published rows always belong to a recorded 
 
 from __future__ import annotations
 
+import logging
 import time
 
 import duckdb
 
-from copydesk import runlog
+from copydesk import runlog, site_boilerplate
+from copydesk.site_boilerplate import Learning
 from copydesk.staging import check_owner
 from copydesk.summary import RunSummary
 from copydesk.warehouse import read_sql
 
+log = logging.getLogger(__name__)
+
 # What publishing does, in order: sql/publish/<name>.sql, each run once, or once per table
-# for the deletes. The cluster merges run between the clusters and the paragraphs.
+# for the deletes. The cluster merges run between the clusters and the paragraphs; with
+# learning on, the replaced articles leave the site line counts before their rows are deleted,
+# and the run's own lines are counted and learned from last.
 REPLACED_BY_ARTICLE = ("paragraphs", "removals", "articles", "article_bands", "article_clusters")
 MERGES = "merges"
+FORGET_REPLACED = "forget_replaced"
+LEARN = "learn"
 STEPS = (
     "replaced",
+    FORGET_REPLACED,
     "delete_replaced",
     "delete_quarantine",
     "articles",
@@ -31,12 +40,19 @@ STEPS = (
     "quarantine",
     "files",
     "documents",
+    LEARN,
 )
 
 
-def publish_batch(con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSummary) -> RunSummary:
+def publish_batch(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    summary: RunSummary,
+    learning: Learning | None = None,
+) -> RunSummary:
     """Replace the published rows of every file this run ingested with the audit batch and
-    record the run as published, all at once; returns the summary with the publish seconds."""
+    record the run as published, all at once; returns the summary with the publish seconds.
+    With `learning`, the run's lines also count towards learned site boilerplate."""
     start = time.perf_counter()
     check_owner(con, run_id)
     con.execute("begin transaction")
@@ -44,6 +60,14 @@ def publish_batch(con: duckdb.DuckDBPyConnection, run_id: str, summary: RunSumma
         for step in STEPS:
             if step == MERGES:
                 _merge_clusters(con, run_id)
+            elif step in (FORGET_REPLACED, LEARN):
+                if learning is None:
+                    continue
+                if step == FORGET_REPLACED:
+                    site_boilerplate.forget_replaced(con)
+                else:
+                    learned = site_boilerplate.learn(con, run_id, learning)
+                    log.info("learned %d lines of site boilerplate", learned)
             elif step == "delete_replaced":
                 for table in REPLACED_BY_ARTICLE:
                     con.execute(read_sql("publish/delete_replaced", table=table))

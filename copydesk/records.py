@@ -21,6 +21,8 @@ REMOVAL_REASONS = frozenset(
         "caption",
         "duplicate_exact",
         "duplicate_near",
+        # A line recurring in many articles of one site, learned from the warehouse.
+        "site_boilerplate",
     }
 )
 QUARANTINE_REASONS = frozenset(

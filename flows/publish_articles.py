@@ -22,12 +22,23 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from copydesk import audit, batch_tables, publish, quality, runlog, scan, staging, warehouse
+from copydesk import (
+    audit,
+    batch_tables,
+    publish,
+    quality,
+    runlog,
+    scan,
+    site_boilerplate,
+    staging,
+    warehouse,
+)
 from copydesk.batch import Plan, batched
 from copydesk.batch_tables import BatchTables
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
 from copydesk.settings import Settings
+from copydesk.site_boilerplate import LearnedLines, Learning
 from copydesk.summary import STAGES, RunSummary, covered_seconds
 from flows.progress import run_progress
 
@@ -102,7 +113,12 @@ def _run(
     if plan.to_read:
         quality.import_gx_in_background()
 
-    _clean_and_stage(con, cfg, run_id, plan, packs, seconds)
+    learned = learning = None
+    if cfg.learn_site_boilerplate:  # lines learned by earlier runs, loaded once for all batches
+        learned = site_boilerplate.load_learned(con)
+        learning = Learning(cfg.learn_min_articles, cfg.learn_min_share)
+        log.info("%d learned lines of site boilerplate to remove", len(learned))
+    _clean_and_stage(con, cfg, run_id, plan, packs, learned, seconds)
     audited = audit_batch(con, run_id, cfg)
     seconds["audit"] = audited.seconds
     report = validate_batch(con, run_id, cfg.expectations_dir / "articles.json", cfg.quality_dir)
@@ -121,7 +137,7 @@ def _run(
         raise PublishBlocked(message)
 
     summary.check_balance()
-    summary = publish_batch(con, run_id, summary)
+    summary = publish_batch(con, run_id, summary, learning)
     create_table_artifact(
         key="run-summary", table=summary.table_rows(), description=f"copydesk run {run_id}"
     )
@@ -151,6 +167,7 @@ def _clean_and_stage(
     run_id: str,
     plan: Plan,
     packs: Sequence[RulePack],
+    learned: LearnedLines | None,
     seconds: dict[str, float],
 ) -> None:
     """Batches are read and cleaned in parallel on the flow's task runner (threads, or Dask
@@ -164,7 +181,7 @@ def _clean_and_stage(
     staged = articles = 0
     with run_progress(len(plan.to_read)) as progress:
         for files in batched(plan.to_read, cfg.batch_size):
-            pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes))
+            pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes, learned))
             while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
                 waited = time.time()
                 ready = [pending.popleft().result()]

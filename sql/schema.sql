@@ -254,3 +254,45 @@ final as (
 )
 
 select * from final;
+
+-- Site boilerplate learned from the warehouse (copydesk/site_boilerplate.py). The site of an
+-- article: its URL's host without "www.", else its source name (site_of in Python agrees).
+create or replace macro published.site_of(url, source) as coalesce(
+    nullif(
+        regexp_replace(
+            lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)', 1)),
+            '^www\.',
+            ''
+        ),
+        ''
+    ),
+    nullif(trim(source), '')
+);
+
+-- How many original articles (duplicates not counted) each site has published...
+create table if not exists published.site_articles (
+    site varchar not null,
+    articles bigint not null
+);
+
+-- ...and how many of them carry each body line: updated from each run's articles, so no run
+-- reads the whole warehouse. A line's count stops growing once it is learned and removed.
+create table if not exists published.site_lines (
+    site varchar not null,
+    paragraph_hash varchar not null,
+    articles bigint not null,
+    first_run_id varchar not null   -- the first run that published the line on this site
+);
+
+-- The learned rules: a line of a site taken out of that site's articles on later runs, with
+-- reason site_boilerplate. Delete a row to forget a rule (see docs/querying.md).
+create table if not exists published.learned_rules (
+    rule_id varchar primary key,    -- learned:<site>:<first 12 hex digits of paragraph_hash>
+    site varchar not null,
+    paragraph_hash varchar not null,
+    sample_text varchar not null,   -- the line as one of the articles printed it
+    articles bigint not null,       -- original articles of the site carrying it when learned
+    site_articles bigint not null,  -- the site's original articles then
+    first_run_id varchar not null,  -- the first run that published the line
+    learned_run_id varchar not null -- the run that learned it; later runs remove it
+);

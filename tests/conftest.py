@@ -23,6 +23,7 @@ from copydesk.quality import ValidationReport, validate_batch
 from copydesk.records import InputFile, RawArticle
 from copydesk.scan import scan_inputs
 from copydesk.settings import Settings
+from copydesk.site_boilerplate import Learning, load_learned
 from copydesk.staging import stage_batch
 from copydesk.summary import RunSummary
 from copydesk.text_keys import key_hash, normalize_for_hash
@@ -100,6 +101,7 @@ def publish_run(
     failures: Mapping[str, tuple[str, str]] | None = None,
     publish: bool = True,
     validate: bool = False,
+    learning: Learning | None = None,
 ) -> dict:
     """One run as the flow makes it, without Prefect; the articles that fail a check are
     `failures`, or with `validate` those the real GX suite fails. Returns the audit batch's
@@ -119,7 +121,7 @@ def publish_run(
     summary = summary_for(run_id, audited.counts)
     summary.check_balance()
     if publish:
-        publish_batch(con, run_id, summary)
+        publish_batch(con, run_id, summary, learning)
     return audited.counts
 
 
@@ -140,15 +142,18 @@ def build_warehouse(
     cfg: Settings | None = None,
 ) -> dict:
     """A warehouse at `path` holding one published run over `input_dir`, validated by the GX
-    suite, made by the stage functions the flow calls; returns the run's audit counts."""
+    suite, made by the stage functions the flow calls (site boilerplate learned, and applied
+    when the warehouse already holds learned lines); returns the run's audit counts."""
     cfg = cfg or run_settings(input_dir=input_dir, warehouse=path)
+    learning = Learning(cfg.learn_min_articles, cfg.learn_min_share)
     with warehouse.hold(path) as con:
         plan = scan_inputs(con, input_dir, cfg.exclude, cfg.follow_symlinks).plan
+        learned = load_learned(con)
         batches = [
-            read_and_clean(files, packs, cfg.max_file_bytes)
+            read_and_clean(files, packs, cfg.max_file_bytes, learned)
             for files in batched(plan.to_read, cfg.batch_size)
         ]
-        return publish_run(con, run_id, batches, cfg, validate=True)
+        return publish_run(con, run_id, batches, cfg, validate=True, learning=learning)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -167,8 +167,9 @@ def test_boilerplate_paragraph_is_removed_with_its_reason_and_rule(
 
 
 # A repeat across articles is the warehouse's job, not clean_text's; navigation needs a whole
-# page dump around it (tests/test_mainblock.py).
-NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near", "navigation"}
+# page dump around it (tests/test_mainblock.py); site boilerplate is learned from the warehouse
+# (tests/test_site_boilerplate.py).
+NOT_CLEAN_TEXT_REASONS = QUARANTINE_REASONS | {"duplicate_near", "navigation", "site_boilerplate"}
 
 
 def test_every_paragraph_reason_code_has_an_example():

@@ -44,6 +44,9 @@ BAD = [
     ("SCHEDULE_CRON", "0 24 * * *", "COPYDESK_SCHEDULE_CRON (or --cron)", "bad hour"),
     ("NEAR_POLICY", "drop", "COPYDESK_NEAR_POLICY = 'drop'", "'publish' or 'hold'"),
     ("FOLLOW_SYMLINKS", "maybe", "COPYDESK_FOLLOW_SYMLINKS", "true or false"),
+    ("LEARN_SITE_BOILERPLATE", "sometimes", "COPYDESK_LEARN_SITE_BOILERPLATE", "true or false"),
+    ("LEARN_MIN_ARTICLES", "1", "COPYDESK_LEARN_MIN_ARTICLES = '1'", "2 or more"),
+    ("LEARN_MIN_SHARE", "0", "COPYDESK_LEARN_MIN_SHARE = '0'", "above 0 and at most 1"),
 ]
 
 

@@ -1,0 +1,52 @@
+-- the lines this run counted that now recur in at least $min_articles original articles of
+-- their site and in $min_share of them, learned as rules of that site
+insert into published.learned_rules
+with articles as (
+    select * from audit.articles
+),
+
+paragraphs as (
+    select * from staging.paragraphs
+),
+
+counts as (
+    select * from published.site_lines
+),
+
+sites as (
+    select * from published.site_articles
+),
+
+learned as (
+    select * from published.learned_rules
+),
+
+run_lines as (
+    select
+        published.site_of(articles.url, articles.source) as site,
+        paragraphs.paragraph_hash,
+        min(paragraphs.paragraph_text) as sample_text
+    from paragraphs
+    join articles using (article_id)
+    where articles.duplicate_of is null
+    group by all
+),
+
+passing as (
+    select
+        'learned:' || run_lines.site || ':' || left(run_lines.paragraph_hash, 12) as rule_id,
+        run_lines.site,
+        run_lines.paragraph_hash,
+        run_lines.sample_text,
+        counts.articles,
+        sites.articles as site_articles,
+        counts.first_run_id,
+        $run_id as learned_run_id
+    from run_lines
+    join counts using (site, paragraph_hash)
+    join sites using (site)
+    anti join learned using (site, paragraph_hash)
+    where counts.articles >= $min_articles and counts.articles >= $min_share * sites.articles
+)
+
+select * from passing
