@@ -62,6 +62,9 @@ from copydesk.ingest import DecodeError, decode_bytes
 from copydesk.summary import critical_path_seconds
 
 FILES_PER_FOLDER = 1000
+# Disk one input file takes with its share of the warehouse, measured at 10k files (8 kB of
+# input, 66 kB of warehouse): checked before a run that would fill the disk halfway.
+DISK_MB_PER_FILE = 0.075
 GENERATE_CHUNK = 2000  # files generated per call of the article generator
 
 # Shares of the text corpus's files, by kind (the rest are .txt page dumps).
@@ -503,6 +506,7 @@ def run_copydesk(
     out.update(log_events(text, started))
     out["log_tail"] = text.splitlines()[-5:] if code else []
     out["run"] = last_run(db) if db.exists() else None
+    out["warehouse_mb"] = round(db.stat().st_size / 2**20) if db.exists() else None
     shutil.rmtree(home, ignore_errors=True)
     say(
         f"{label}: exit {code}, {wall:.1f} s, peak {out['peak_rss_mb']} MB"
@@ -715,9 +719,10 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
         "process. Definitions below.",
         "",
         "| files | workers | input MB | wall s | start-up s (server) | flow s | scan | "
-        "read+clean (waited) | stage | audit | validate | publish | peak MB | files/s | MB/s | "
+        "read+clean (waited) | stage | audit | validate | publish | peak MB | warehouse MB | "
+        "files/s | MB/s | "
         "overhead % of flow | floor multiple |",
-        "|" + "---|" * 17,
+        "|" + "---|" * 18,
     ]
     for r in text_reports:
         for run in r["runs"]:
@@ -824,6 +829,8 @@ DEFINITIONS = """## How the numbers are measured
   counted as waiting. Start-up and shutdown are outside the flow and reported apart.
 - **peak MB**: the largest sum of RSS over the command's process tree (the temporary server
   and Dask workers included), polled every 0.2 s; shared pages count once per process.
+- **warehouse MB**: the DuckDB file's size after the run (DuckDB reuses freed blocks, it does
+  not shrink the file).
 - **floor**: reading every input file and hashing it with SHA-256, one process, files just
   written (in the page cache, as for the pipeline); floor multiple = wall ÷ floor.
 - **validate** includes importing Great Expectations, about 10 s once per run.
@@ -923,12 +930,13 @@ def write_results(path: Path, text: str) -> None:
 
 def _row(r: dict, run: dict) -> str:
     if run["exit"] != 0 or not run.get("run"):
-        return f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |" + " |" * 14
+        return f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |" + " |" * 15
     return (
         f"| {r['size']:,} | {run['workers']} | {r['corpus']['mb']} | {_s(run['wall_s'])} | "
         f"{_s(run.get('startup_s'))} ({_s(run.get('server_start_s'))}) | {_s(run.get('flow_s'))} | "
         + " | ".join(_stage_cells(run))
-        + f" | {run['peak_rss_mb']:,} | {run['files_per_s']:,.0f} | {run['mb_per_s']:.2f} | "
+        + f" | {run['peak_rss_mb']:,} | {run.get('warehouse_mb') or '–'} | "
+        f"{run['files_per_s']:,.0f} | {run['mb_per_s']:.2f} | "
         f"{run.get('overhead_pct')}% | {run.get('floor_multiple')}× |"
     )
 
@@ -982,6 +990,14 @@ def main() -> None:
         say(f"wrote {args.results}")
         return
     work = Path(tempfile.mkdtemp(prefix="pipeline_scale_", dir=args.tmp))
+    need_gb = sum(args.sizes) * DISK_MB_PER_FILE / 1024
+    free_gb = shutil.disk_usage(work).free / 2**30
+    if need_gb > free_gb:
+        shutil.rmtree(work, ignore_errors=True)
+        sys.exit(
+            f"pipeline_scale: {work.parent} has {free_gb:.0f} GB free, the sizes need about "
+            f"{need_gb:.0f} GB (inputs and warehouses); give --tmp on a larger disk"
+        )
     meta = {
         "command": " ".join(["python -m bench.pipeline_scale", *sys.argv[1:]]),
         "started": datetime.now().isoformat(timespec="seconds"),
