@@ -55,9 +55,15 @@ class Settings(BaseSettings):
     # One run per warehouse: how long a run waits for another process to let go of the file
     # before it stops with a one-line error naming that process.
     lock_wait_seconds: float = Field(0.0, ge=0)
-    # DuckDB's memory for a run (it spills to <warehouse>.tmp beyond it); DuckDB's own default
+    # DuckDB's memory for a run (it spills to duckdb_temp_dir beyond it); DuckDB's own default
     # is 80% of the machine's memory, which a large audit would take.
     duckdb_memory_limit: str = "2GB"
+    # Where DuckDB spills what does not fit in its memory limit; unset, "<warehouse>.tmp"
+    # beside the warehouse file. DuckDB creates it when it first spills and empties it after.
+    duckdb_temp_dir: Path | None = None
+    # Articles Great Expectations validates at once (the audit batch is read in chunks of
+    # this many, in article_id order); uniqueness over the whole batch is checked in SQL.
+    validate_chunk_rows: int = Field(50_000, ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -91,13 +97,20 @@ class Settings(BaseSettings):
         check_cron(value)
         return value
 
-    @field_validator("quality_dir", "warehouse")
+    @field_validator("quality_dir", "warehouse", "duckdb_temp_dir")
     @classmethod
-    def _can_be_written(cls, value: Path, info: ValidationInfo) -> Path:
-        folder = value if info.field_name == "quality_dir" else value.parent
+    def _can_be_written(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return value
+        folder = value if info.field_name in ("quality_dir", "duckdb_temp_dir") else value.parent
         if problem := _not_creatable(folder):
             raise ValueError(problem)
         return value
+
+
+def temp_dir_for(cfg: Settings) -> Path:
+    """The folder DuckDB spills to: duckdb_temp_dir, by default "<warehouse>.tmp" beside it."""
+    return cfg.duckdb_temp_dir or cfg.warehouse.with_name(cfg.warehouse.name + ".tmp")
 
 
 def quality_dir_for(warehouse: Path) -> Path:
@@ -131,6 +144,8 @@ _FIXES = {
     "follow_symlinks": "use true or false",
     "quality_dir": "choose a folder this user can write",
     "warehouse": "choose a file in a folder this user can write",
+    "duckdb_temp_dir": "choose a folder this user can write, with room to spill to",
+    "validate_chunk_rows": "use a whole number of articles, 1 or more (default 50000)",
 }
 
 

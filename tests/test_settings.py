@@ -13,6 +13,7 @@ from copydesk.settings import (
     check_cron,
     check_folders,
     load_settings,
+    temp_dir_for,
 )
 
 
@@ -44,6 +45,7 @@ BAD = [
     ("SCHEDULE_CRON", "0 24 * * *", "COPYDESK_SCHEDULE_CRON (or --cron)", "bad hour"),
     ("NEAR_POLICY", "drop", "COPYDESK_NEAR_POLICY = 'drop'", "'publish' or 'hold'"),
     ("FOLLOW_SYMLINKS", "maybe", "COPYDESK_FOLLOW_SYMLINKS", "true or false"),
+    ("VALIDATE_CHUNK_ROWS", "0", "COPYDESK_VALIDATE_CHUNK_ROWS = '0'", "1 or more"),
 ]
 
 
@@ -175,3 +177,11 @@ def test_model_validate_raises_the_same_one_line_error(monkeypatch):
     assert Settings.model_validate({"workers": 2}).batch_size == 7
     with pytest.raises(SettingsError, match=r"^COPYDESK_BATCH_SIZE \(or --batch-size\) = 0: "):
         Settings.model_validate({"batch_size": 0})
+
+
+def test_duckdb_spills_beside_the_warehouse_unless_told(monkeypatch, tmp_path):
+    cfg = load_settings(warehouse=Path("/srv/news/corpus.duckdb"))
+    assert temp_dir_for(cfg) == Path("/srv/news/corpus.duckdb.tmp")
+    monkeypatch.setenv("COPYDESK_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    assert temp_dir_for(load_settings()) == tmp_path / "spill"
+    assert not (tmp_path / "spill").exists()  # DuckDB creates it when it first spills
