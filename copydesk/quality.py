@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from copydesk.records import check_reason
+from copydesk.settings import Settings
 from copydesk.warehouse import read_sql
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ SEVERITIES = frozenset({"critical", "article"})
 ID_COLUMN = "article_id"
 _EXAMPLES = 3  # example values quoted in an outcome's detail
 _SNIPPET = 60  # characters of a value quoted in a detail
-CHUNK_ROWS = 50_000  # articles GX validates at once: ~150 MB of bodies at ~3 KB each
+CHUNK_ROWS = Settings.model_fields["validate_chunk_rows"].default  # articles GX sees at once
 # Every failing row and value (their ids go to quarantine), the first 20 in the partial lists.
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [ID_COLUMN]}
 _PARTIAL = 20  # GX's partial_unexpected_count in COMPLETE results
@@ -176,7 +177,7 @@ def validate_batch(
     """The suite's report on the audit batch of articles, its outcomes stored in
     audit.validations; an empty batch is not validated (sparing GX's slow import).
 
-    GX validates the batch `chunk_rows` articles at a time (in article_id order, only the
+    GX validates the batch `chunk_rows` articles at a time (in storage order, only the
     columns the suite names), and the chunks' results are merged into one result per
     expectation, as if GX had seen the batch whole; the expectations no chunk can judge
     alone (IN_SQL) are checked in SQL over the whole batch. Memory grows with a chunk and
@@ -195,15 +196,15 @@ def validate_batch(
     if in_chunks:
         definition = _definition(_part_of(suite, in_chunks))
         parts: list[list[ExpectationValidationResult]] = [[] for _ in in_chunks]
-        for first_id, last_id, offset, _ in chunks:
-            frame = _chunk(con, columns, texts, first_id, last_id, offset)
+        for first_row, last_row, offset, _ in chunks:
+            frame = _chunk(con, columns, texts, (first_row, last_row), offset)
             result = definition.run(
                 batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT
             )
             meta = meta or dict(result.meta or {})
             for part, item in zip(parts, result.results, strict=True):
                 part.append(item)
-            log.debug("validated %d articles from %s", len(frame), first_id)
+            log.debug("validated %d articles from row %d", len(frame), first_row)
         results |= {i: _merged(part) for i, part in zip(in_chunks, parts, strict=True)}
     for i in in_sql:
         results[i] = _unique_in_sql(con, suite.expectations[i], present)
@@ -313,21 +314,17 @@ def _chunk(
     con: duckdb.DuckDBPyConnection,
     columns: Sequence[str],
     texts: Sequence[str],
-    first_id: str | None,
-    last_id: str | None,
+    rows: tuple[int, int],
     offset: int,
 ) -> pandas.DataFrame:
-    """The articles of one chunk, their index their place in the whole batch (so GX's
-    unexpected_index_query names the same rows as over the whole batch)."""
+    """The articles of one chunk (rowids `rows`, both included), their index their place in
+    the whole batch (so GX's unexpected_index_query names the rows it would over the batch)."""
     import pandas as pd
 
     # Column names come from the table itself (article_columns), quoted as identifiers.
     names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-    if first_id is None:  # the articles without an id, last as in "order by article_id"
-        frame = con.execute(read_sql("quality/articles_without_id", columns=names)).df()
-    else:
-        sql = read_sql("quality/article_chunk", columns=names)
-        frame = con.execute(sql, {"first_id": first_id, "last_id": last_id}).df()
+    sql = read_sql("quality/article_chunk", columns=names)
+    frame = con.execute(sql, {"first_row": rows[0], "last_row": rows[1]}).df()
     frame.index = pd.RangeIndex(offset, offset + len(frame))
     # A text column that is null in every row of a chunk comes back as objects (None), one
     # with some text as pandas' text dtype (NaN): cast, so GX sees the same values whatever

@@ -285,7 +285,7 @@ def test_chunks_give_the_report_of_one_chunk(
 
 def test_chunks_report_what_gx_finds_over_the_whole_frame(planted: Path) -> None:
     with warehouse.connect(planted) as con:
-        frame_ = con.sql("select * from audit.articles order by article_id, rowid").df()
+        frame_ = con.sql("select * from audit.articles order by rowid").df()
         chunked = validate_batch(con, "sample-run", SUITE, None, chunk_rows=2)
     assert chunked.outcomes == validate_frame(frame_, SUITE).outcomes
 
@@ -299,8 +299,8 @@ def test_outcomes_stored_once_per_expectation(planted: Path) -> None:
 
 
 def test_uniqueness_is_checked_over_the_whole_batch(sample_warehouse: Path, tmp_path: Path) -> None:
-    # Two articles far apart in article_id order share a URL; with one article per chunk no
-    # chunk holds both, so only the whole-batch check in SQL can see it.
+    # The first and the last article share a URL; with one article per chunk no chunk holds
+    # both, so only the whole-batch check in SQL can see it.
     path = tmp_path / "w.duckdb"
     shutil.copy(sample_warehouse, path)
     suite = tmp_path / "suite.json"
@@ -308,7 +308,8 @@ def test_uniqueness_is_checked_over_the_whole_batch(sample_warehouse: Path, tmp_
     suite.write_text(json.dumps({"name": "articles", "expectations": [unique_url]}))
     with warehouse.connect(path) as con:
         first, last = con.sql(
-            "select min(article_id), max(article_id) from audit.articles"
+            "select first(article_id order by rowid), last(article_id order by rowid) "
+            "from audit.articles"
         ).fetchone()
         con.execute(
             "update audit.articles set url = 'https://example.org/same' where article_id in (?, ?)",
@@ -323,7 +324,8 @@ def test_uniqueness_is_checked_over_the_whole_batch(sample_warehouse: Path, tmp_
 
 
 def test_a_duplicate_id_blocks_the_run_at_any_chunk_size(planted: Path) -> None:
-    for chunk_rows in (1, BIG):
+    # The copy of the planted duplicate was appended: it sits chunks away from the original.
+    for chunk_rows in (1, 2, BIG):
         failures = _validate(planted, chunk_rows).critical_failures
         unique = [o for o in failures if o.expectation == "expect_column_values_to_be_unique"]
         assert [o.unexpected_count for o in unique] == [2]

@@ -1,12 +1,12 @@
--- the articles of one validation chunk (see article_chunks.sql), in the batch's order; only
--- the columns the suite reads
+-- the articles of one validation chunk (see article_chunks.sql), in storage order; only the
+-- columns the suite reads
 with articles as (
-    select {columns}, rowid as storage_order from audit.articles
+    select {columns}, rowid as row_number from audit.articles
 ),
 
 chunk as (
     select * from articles
-    where article_id between $first_id and $last_id
+    where row_number >= $first_row and row_number <= $last_row
 )
 
-select * exclude (storage_order) from chunk order by article_id, storage_order
+select * exclude (row_number) from chunk order by row_number

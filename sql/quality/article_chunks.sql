@@ -1,35 +1,27 @@
--- one row per chunk of the audit batch that validation reads at once: $chunk_rows articles
--- in article_id order (every copy of an id in one chunk, so chunks may run a little over), and
--- the articles without an id in a chunk of their own at the end; offset is the place of the
--- chunk's first article in the whole batch
+-- one row per chunk of the audit batch that validation reads at once: $chunk_rows articles in
+-- storage order (the order the run staged them in), by ranges of rowid, which DuckDB reads
+-- without touching the rest of the table; offset is the place of the chunk's first article in
+-- the whole batch
 with articles as (
-    select article_id from audit.articles
-),
-
-ranked as (
-    select
-        article_id,
-        rank() over (order by article_id) - 1 as position
-    from articles
+    select rowid as row_number from audit.articles
 ),
 
 numbered as (
     select
-        article_id,
-        position,
-        case when article_id is not null then position // $chunk_rows end as chunk
-    from ranked
+        row_number,
+        row_number() over (order by row_number) - 1 as position
+    from articles
 ),
 
 chunks as (
     select
-        chunk,
-        min(article_id) as first_id,
-        max(article_id) as last_id,
+        position // $chunk_rows as chunk,
+        min(row_number) as first_row,
+        max(row_number) as last_row,
         min(position) as row_offset,
         count(*) as articles
     from numbered
     group by chunk
 )
 
-select first_id, last_id, row_offset, articles from chunks order by chunk nulls last
+select first_row, last_row, row_offset, articles from chunks order by chunk

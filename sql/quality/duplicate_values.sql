@@ -1,10 +1,10 @@
 -- the rows of the audit batch whose {column} another row also holds, with their place in the
--- batch's order (article_id, then storage order: the order validation reads the chunks in)
+-- batch's storage order (the order validation reads its chunks in)
 with articles as (
     select
         article_id,
         {column} as value,
-        row_number() over (order by article_id, rowid) - 1 as position
+        row_number() over (order by rowid) - 1 as position
     from audit.articles
 ),
 
