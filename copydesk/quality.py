@@ -49,6 +49,7 @@ _PARTIAL = 20  # GX's partial_unexpected_count in COMPLETE results
 # are checked in SQL over the whole batch; ACROSS_ROWS, though GX runs them as row maps, are
 # refused (a suite would otherwise pass a duplicate that two chunks hold one copy each of).
 IN_SQL = frozenset({"expect_column_values_to_be_unique"})
+_IN_SQL_KWARGS = frozenset({"column", "mostly"})
 ACROSS_ROWS = frozenset(
     {
         "expect_compound_columns_to_be_unique",
@@ -235,6 +236,13 @@ def split_suite(suite: gx.ExpectationSuite) -> tuple[list[int], list[int]]:
     for i, expectation in enumerate(suite.expectations):
         kind = expectation.expectation_type
         if kind in IN_SQL:
+            extra = set(expectation.configuration.kwargs) - _IN_SQL_KWARGS
+            if extra:
+                raise ValueError(
+                    f"suite {suite.name}: {kind} is checked in SQL over the whole batch, which "
+                    f"knows only {', '.join(sorted(_IN_SQL_KWARGS))}, not "
+                    f"{', '.join(sorted(extra))}"
+                )
             in_sql.append(i)
         elif kind in ACROSS_ROWS or not isinstance(expectation, row_by_row):
             raise ValueError(

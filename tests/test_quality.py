@@ -283,6 +283,24 @@ def test_chunks_give_the_report_of_one_chunk(
     assert failed == {"too_short", "boilerplate_left", "mojibake", "article_id", "body"}
 
 
+def test_mostly_is_judged_over_the_whole_batch(planted: Path, tmp_path: Path) -> None:
+    # One article of the batch is short: alone in its chunk it fails "mostly 0.9", yet the
+    # batch passes it; the article is still named, to be quarantined.
+    suite = tmp_path / "suite.json"
+    mostly = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "word_count", "min_value": 30, "mostly": 0.9},
+        "meta": {"severity": "article", "reason": "too_short"},
+    }
+    suite.write_text(json.dumps({"name": "articles", "expectations": [mostly]}))
+    with warehouse.connect(planted) as con:
+        whole = validate_frame(con.sql("select * from audit.articles order by rowid").df(), suite)
+        reports = [validate_batch(con, "r", suite, None, chunk_rows=n) for n in (1, 4, BIG)]
+    (outcome,) = whole.outcomes
+    assert outcome.success and outcome.failing_article_ids
+    assert all(report.outcomes == whole.outcomes for report in reports)
+
+
 def test_chunks_report_what_gx_finds_over_the_whole_frame(planted: Path) -> None:
     with warehouse.connect(planted) as con:
         frame_ = con.sql("select * from audit.articles order by rowid").df()
@@ -339,6 +357,24 @@ def test_a_suite_comparing_rows_gx_cannot_chunk_is_refused(planted: Path, tmp_pa
     }
     suite.write_text(json.dumps({"name": "articles", "expectations": [increasing]}))
     with warehouse.connect(planted) as con, pytest.raises(ValueError, match="in chunks"):
+        validate_batch(con, "sample-run", suite, None)
+
+
+@pytest.mark.filterwarnings(
+    "ignore:.*row_condition:DeprecationWarning", "ignore:.*condition_parser:DeprecationWarning"
+)
+def test_a_uniqueness_check_with_a_condition_is_refused(planted: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.json"
+    unique = {
+        "type": "expect_column_values_to_be_unique",
+        "kwargs": {
+            "column": "url",
+            "row_condition": 'language=="en"',
+            "condition_parser": "pandas",
+        },
+    }
+    suite.write_text(json.dumps({"name": "articles", "expectations": [unique]}))
+    with warehouse.connect(planted) as con, pytest.raises(ValueError, match="row_condition"):
         validate_batch(con, "sample-run", suite, None)
 
 
