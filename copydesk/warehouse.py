@@ -75,14 +75,18 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 @contextmanager
 def hold(
-    path: Path, wait_seconds: float = 0.0, memory_limit: str | None = None
+    path: Path,
+    wait_seconds: float = 0.0,
+    memory_limit: str | None = None,
+    temp_dir: Path | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse open for writing for as long as the block runs: DuckDB's file lock keeps
     every other process out, so no second run can touch this run's staging or audit tables.
 
     Waits up to `wait_seconds` for another process to let go of the file, then raises
     WarehouseBusy naming the process that holds it. `memory_limit` bounds DuckDB's memory
-    (e.g. "2GB"); past it, DuckDB spills to a temporary folder beside the file."""
+    (e.g. "2GB"); past it, DuckDB spills to `temp_dir` (by default its own, "<file>.tmp"),
+    which it creates when it first needs it."""
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -103,6 +107,8 @@ def hold(
     try:
         if memory_limit:
             con.execute("set memory_limit = ?", [memory_limit])
+        if temp_dir is not None:
+            con.execute("set temp_directory = ?", [str(temp_dir)])
         yield con
     finally:
         con.close()

@@ -37,7 +37,7 @@ from copydesk.batch import Plan, batched
 from copydesk.batch_tables import BatchTables
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
-from copydesk.settings import Settings
+from copydesk.settings import Settings, temp_dir_for
 from copydesk.site_boilerplate import LearnedLines, Learning
 from copydesk.summary import STAGES, RunSummary, covered_seconds
 from flows.progress import run_progress
@@ -85,7 +85,9 @@ def publish_articles(
     cfg = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     run_id = str(flow_run.id)
     packs = load_rule_packs(cfg.rules_dirs)
-    with warehouse.hold(cfg.warehouse, cfg.lock_wait_seconds, cfg.duckdb_memory_limit) as con:
+    with warehouse.hold(
+        cfg.warehouse, cfg.lock_wait_seconds, cfg.duckdb_memory_limit, temp_dir_for(cfg)
+    ) as con:
         abandoned = runlog.start_run(con, run_id, cfg.input_dir)
         if abandoned:
             get_run_logger().warning("marked abandoned, their process gone: %s", abandoned)
@@ -121,7 +123,8 @@ def _run(
     _clean_and_stage(con, cfg, run_id, plan, packs, learned, seconds)
     audited = audit_batch(con, run_id, cfg)
     seconds["audit"] = audited.seconds
-    report = validate_batch(con, run_id, cfg.expectations_dir / "articles.json", cfg.quality_dir)
+    suite = cfg.expectations_dir / "articles.json"
+    report = validate_batch(con, run_id, suite, cfg.quality_dir, cfg.validate_chunk_rows)
     seconds["validate"] = report.seconds
     failed = report.failed_articles()
     if report.passed_critical and failed:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from copydesk.quality import ValidationReport, load_suite, validate_frame
+from copydesk import warehouse
+from copydesk.quality import ValidationReport, load_suite, validate_batch, validate_frame
+from tests.conftest import build_warehouse
 
 SUITE = Path(__file__).resolve().parents[1] / "expectations" / "articles.json"
 
@@ -214,3 +217,170 @@ def test_load_suite_rejects_an_expectation_gx_would_drop(tmp_path: Path) -> None
     path.write_text(json.dumps({"name": "s", "expectations": [typo]}))
     with pytest.raises(ValueError, match="expect_column_values_to_be_uniqe"):
         load_suite(path)
+
+
+# --- validate_batch: the audit batch of a warehouse, chunk by chunk, with real GX
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
+BIG = 1_000_000  # rows per chunk: the whole batch in one chunk
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory, packs) -> Path:
+    """A warehouse holding the shipped sample as one published run, its audit batch kept."""
+    path = tmp_path_factory.mktemp("chunks") / "w.duckdb"
+    build_warehouse(path, SAMPLE, packs, run_id="sample-run")
+    return path
+
+
+@pytest.fixture
+def planted(sample_warehouse: Path, tmp_path: Path) -> Path:
+    """A copy of the sample warehouse whose audit batch fails every kind of check: a short
+    body, leftover boilerplate, mojibake, a missing body and a duplicated article id."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, path)
+    with warehouse.connect(path) as con:
+        ids = [r[0] for r in con.sql("select article_id from audit.articles order by 1").fetchall()]
+        assert len(ids) >= 12  # the chunks below must split it many ways
+        update = "update audit.articles set {} where article_id = ?"
+        edits = [
+            (update.format("body = 'Too short.', word_count = 2"), 1),
+            (update.format("body = body || ' Already a subscriber? Log in'"), 4),
+            (update.format("body = 'itâ€™s ' || body"), 7),
+            (update.format("body = null"), 9),
+            ("insert into audit.articles select * from audit.articles where article_id = ?", 5),
+        ]
+        for sql, i in edits:
+            con.execute(sql, [ids[i]])
+        con.execute("delete from audit.validations")  # the outcomes of the clean batch
+    return path
+
+
+def _validate(path: Path, chunk_rows: int, docs: Path | None = None) -> ValidationReport:
+    with warehouse.connect(path) as con:
+        return validate_batch(con, "sample-run", SUITE, docs, chunk_rows=chunk_rows)
+
+
+def _stored_results(docs: Path) -> list[dict]:
+    """The expectation results of the one validation kept in `docs`, as Data Docs render them."""
+    (stored,) = docs.glob("validation-results/**/*.json")
+    results = json.loads(stored.read_text(encoding="utf-8"))["results"]
+    for result in results:
+        result["expectation_config"].pop("id", None)  # GX gives each suite part its own ids
+    return results
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 5])
+def test_chunks_give_the_report_of_one_chunk(
+    planted: Path, tmp_path: Path, chunk_rows: int
+) -> None:
+    whole = _validate(planted, BIG, tmp_path / "whole")
+    chunked = _validate(planted, chunk_rows, tmp_path / "chunked")
+    assert chunked.outcomes == whole.outcomes
+    assert _stored_results(tmp_path / "chunked") == _stored_results(tmp_path / "whole")
+    assert len(list((tmp_path / "chunked").glob("validations/**/*.html"))) == 1
+    failed = {o.reason or o.column for o in chunked.outcomes if not o.success}
+    assert failed == {"too_short", "boilerplate_left", "mojibake", "article_id", "body"}
+
+
+def test_mostly_is_judged_over_the_whole_batch(planted: Path, tmp_path: Path) -> None:
+    # One article of the batch is short: alone in its chunk it fails "mostly 0.9", yet the
+    # batch passes it; the article is still named, to be quarantined.
+    suite = tmp_path / "suite.json"
+    mostly = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "word_count", "min_value": 30, "mostly": 0.9},
+        "meta": {"severity": "article", "reason": "too_short"},
+    }
+    suite.write_text(json.dumps({"name": "articles", "expectations": [mostly]}))
+    with warehouse.connect(planted) as con:
+        whole = validate_frame(con.sql("select * from audit.articles order by rowid").df(), suite)
+        reports = [validate_batch(con, "r", suite, None, chunk_rows=n) for n in (1, 4, BIG)]
+    (outcome,) = whole.outcomes
+    assert outcome.success and outcome.failing_article_ids
+    assert all(report.outcomes == whole.outcomes for report in reports)
+
+
+def test_chunks_report_what_gx_finds_over_the_whole_frame(planted: Path) -> None:
+    with warehouse.connect(planted) as con:
+        frame_ = con.sql("select * from audit.articles order by rowid").df()
+        chunked = validate_batch(con, "sample-run", SUITE, None, chunk_rows=2)
+    assert chunked.outcomes == validate_frame(frame_, SUITE).outcomes
+
+
+def test_outcomes_stored_once_per_expectation(planted: Path) -> None:
+    report = _validate(planted, 2)
+    with warehouse.connect(planted, read_only=True) as con:
+        stored = con.sql("select * from audit.validations").fetchall()
+    assert len(report.outcomes) == 10
+    assert stored == [tuple(row.values()) for row in report.rows("sample-run")]
+
+
+def test_uniqueness_is_checked_over_the_whole_batch(sample_warehouse: Path, tmp_path: Path) -> None:
+    # The first and the last article share a URL; with one article per chunk no chunk holds
+    # both, so only the whole-batch check in SQL can see it.
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, path)
+    suite = tmp_path / "suite.json"
+    unique_url = {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "url"}}
+    suite.write_text(json.dumps({"name": "articles", "expectations": [unique_url]}))
+    with warehouse.connect(path) as con:
+        first, last = con.sql(
+            "select first(article_id order by rowid), last(article_id order by rowid) "
+            "from audit.articles"
+        ).fetchone()
+        con.execute(
+            "update audit.articles set url = 'https://example.org/same' where article_id in (?, ?)",
+            [first, last],
+        )
+        report = validate_batch(con, "sample-run", suite, None, chunk_rows=1)
+    (outcome,) = report.critical_failures
+    assert (outcome.expectation, outcome.column) == ("expect_column_values_to_be_unique", "url")
+    assert outcome.unexpected_count == 2
+    assert outcome.failing_article_ids == (first, last)
+    assert "'https://example.org/same'" in outcome.detail
+
+
+def test_a_duplicate_id_blocks_the_run_at_any_chunk_size(planted: Path) -> None:
+    # The copy of the planted duplicate was appended: it sits chunks away from the original.
+    for chunk_rows in (1, 2, BIG):
+        failures = _validate(planted, chunk_rows).critical_failures
+        unique = [o for o in failures if o.expectation == "expect_column_values_to_be_unique"]
+        assert [o.unexpected_count for o in unique] == [2]
+
+
+def test_a_suite_comparing_rows_gx_cannot_chunk_is_refused(planted: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.json"
+    increasing = {
+        "type": "expect_column_values_to_be_increasing",
+        "kwargs": {"column": "word_count"},
+    }
+    suite.write_text(json.dumps({"name": "articles", "expectations": [increasing]}))
+    with warehouse.connect(planted) as con, pytest.raises(ValueError, match="in chunks"):
+        validate_batch(con, "sample-run", suite, None)
+
+
+@pytest.mark.filterwarnings(
+    "ignore:.*row_condition:DeprecationWarning", "ignore:.*condition_parser:DeprecationWarning"
+)
+def test_a_uniqueness_check_with_a_condition_is_refused(planted: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.json"
+    unique = {
+        "type": "expect_column_values_to_be_unique",
+        "kwargs": {
+            "column": "url",
+            "row_condition": 'language=="en"',
+            "condition_parser": "pandas",
+        },
+    }
+    suite.write_text(json.dumps({"name": "articles", "expectations": [unique]}))
+    with warehouse.connect(planted) as con, pytest.raises(ValueError, match="row_condition"):
+        validate_batch(con, "sample-run", suite, None)
+
+
+def test_an_empty_batch_is_not_validated(sample_warehouse: Path, tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, path)
+    with warehouse.connect(path) as con:
+        con.execute("delete from audit.articles")
+        assert validate_batch(con, "sample-run", SUITE, None, chunk_rows=1).outcomes == ()

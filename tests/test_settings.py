@@ -13,6 +13,7 @@ from copydesk.settings import (
     check_cron,
     check_folders,
     load_settings,
+    temp_dir_for,
 )
 
 
@@ -47,6 +48,7 @@ BAD = [
     ("LEARN_SITE_BOILERPLATE", "sometimes", "COPYDESK_LEARN_SITE_BOILERPLATE", "true or false"),
     ("LEARN_MIN_ARTICLES", "1", "COPYDESK_LEARN_MIN_ARTICLES = '1'", "2 or more"),
     ("LEARN_MIN_SHARE", "0", "COPYDESK_LEARN_MIN_SHARE = '0'", "above 0 and at most 1"),
+    ("VALIDATE_CHUNK_ROWS", "0", "COPYDESK_VALIDATE_CHUNK_ROWS = '0'", "1 or more"),
 ]
 
 
@@ -178,3 +180,11 @@ def test_model_validate_raises_the_same_one_line_error(monkeypatch):
     assert Settings.model_validate({"workers": 2}).batch_size == 7
     with pytest.raises(SettingsError, match=r"^COPYDESK_BATCH_SIZE \(or --batch-size\) = 0: "):
         Settings.model_validate({"batch_size": 0})
+
+
+def test_duckdb_spills_beside_the_warehouse_unless_told(monkeypatch, tmp_path):
+    cfg = load_settings(warehouse=Path("/srv/news/corpus.duckdb"))
+    assert temp_dir_for(cfg) == Path("/srv/news/corpus.duckdb.tmp")
+    monkeypatch.setenv("COPYDESK_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    assert temp_dir_for(load_settings()) == tmp_path / "spill"
+    assert not (tmp_path / "spill").exists()  # DuckDB creates it when it first spills
