@@ -127,8 +127,7 @@ def _any_function_word(text: str, language: str | None) -> bool:
     """function_word_share(text, language) > 0, stopping at the first function word."""
     if language is None:
         return function_word_share(text, None) > 0
-    words = STOPWORD_SETS[language]
-    return any(token in words for token in WORD.findall(text.lower()))
+    return not STOPWORD_SETS[language].isdisjoint(WORD.findall(text.lower()))
 
 
 def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
