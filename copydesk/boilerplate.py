@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
 DEFAULT_MAX_CHARS = 300  # a longer paragraph is body text even if it quotes a boilerplate phrase
+SEEN_LINES = 20_000  # lines whose match a Matcher keeps (each at most its max_chars long)
 # A list bullet as a page dump renders it ("* Share this", "+ Lesen Sie auch"): rules match
 # the line's text after it.
 _BULLET = re.compile(r"^[*+•·▪►»›-]\s+")
@@ -72,12 +73,28 @@ class Matcher:
         self.any_literal = _literal_regex(self.literals) if self.literals is not None else None
         self.any_whole = _alternation([r for r in self.rules if r.whole])
         self.any_part = _alternation([r for r in self.rules if not r.whole])
+        # Below every rule's max_position, a paragraph's index no longer changes its match.
+        self.past_positions = 1 + max(
+            (r.max_position for r in self.rules if r.max_position is not None), default=-1
+        )
+        self.seen: dict[tuple[str, int], Rule | None] = {}
 
     def first(self, text: str, index: int, literal_found: bool = False) -> Rule | None:
         """The first rule that marks the paragraph at `index`, or None. `literal_found`: the
         caller knows the paragraph holds a required literal (it is one of `candidates`)."""
         if len(text) > self.max_chars:
             return None
+        # Pages of a site repeat their menus, prompts and footers (a third of the lines of
+        # the dev pages' dumps repeat one seen before): each is matched once.
+        key = (text, min(index, self.past_positions))
+        if key in self.seen:
+            return self.seen[key]
+        if len(self.seen) >= SEEN_LINES:
+            self.seen.clear()
+        rule = self.seen[key] = self._first(text, index, literal_found)
+        return rule
+
+    def _first(self, text: str, index: int, literal_found: bool) -> Rule | None:
         text = _BULLET.sub("", text)
         if not literal_found and self.any_literal is not None:
             if not self.any_literal.search(text.lower()):
