@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SHIPPED_RULES_DIR = Path(__file__).parent / "rules"
 DEFAULT_MAX_CHARS = 300  # a longer paragraph is body text even if it quotes a boilerplate phrase
+SEEN_LINES = 20_000  # lines whose match a Matcher keeps (each at most its max_chars long)
 # A list bullet as a page dump renders it ("* Share this", "+ Lesen Sie auch"): rules match
 # the line's text after it.
 _BULLET = re.compile(r"^[*+•·▪►»›-]\s+")
@@ -43,6 +44,11 @@ class Rule:
     then_headlines: bool = False
     truncates: bool = False
 
+    def __hash__(self) -> int:
+        # The id names the rule (equal rules have equal ids): hashing it alone keeps the
+        # per-article lookups of matchers cheap, where hashing every field of every rule was not.
+        return hash(self.id)
+
     def matches(self, text: str, index: int) -> bool:
         """Whether this rule marks the paragraph `text` (bullet already stripped) at `index`."""
         if len(text) > self.max_chars:
@@ -56,24 +62,42 @@ class Rule:
 class Matcher:
     """The first of some rules that marks a paragraph. Most paragraphs match none, so two
     cheap tests come first: whether the paragraph holds any of the literal words the rules'
-    patterns require, then two regexes made of all the patterns (whole-paragraph ones, and
-    the rest), and only then each rule."""
+    patterns require (one regex finds any of them), then two regexes made of all the patterns
+    (whole-paragraph ones, and the rest), and only then each rule."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self.max_chars = max((r.max_chars for r in self.rules), default=-1)
         required = [required_literals(r.regex) for r in self.rules]
         self.literals = _union(required)
+        self.any_literal = _literal_regex(self.literals) if self.literals is not None else None
         self.any_whole = _alternation([r for r in self.rules if r.whole])
         self.any_part = _alternation([r for r in self.rules if not r.whole])
+        # Below every rule's max_position, a paragraph's index no longer changes its match.
+        self.past_positions = 1 + max(
+            (r.max_position for r in self.rules if r.max_position is not None), default=-1
+        )
+        self.seen: dict[tuple[str, int], Rule | None] = {}
 
-    def first(self, text: str, index: int) -> Rule | None:
+    def first(self, text: str, index: int, literal_found: bool = False) -> Rule | None:
+        """The first rule that marks the paragraph at `index`, or None. `literal_found`: the
+        caller knows the paragraph holds a required literal (it is one of `candidates`)."""
         if len(text) > self.max_chars:
             return None
+        # Pages of a site repeat their menus, prompts and footers (a third of the lines of
+        # the dev pages' dumps repeat one seen before): each is matched once.
+        key = (text, min(index, self.past_positions))
+        if key in self.seen:
+            return self.seen[key]
+        if len(self.seen) >= SEEN_LINES:
+            self.seen.clear()
+        rule = self.seen[key] = self._first(text, index, literal_found)
+        return rule
+
+    def _first(self, text: str, index: int, literal_found: bool) -> Rule | None:
         text = _BULLET.sub("", text)
-        if self.literals is not None:
-            lower = text.lower()
-            if not any(literal in lower for literal in self.literals):
+        if not literal_found and self.any_literal is not None:
+            if not self.any_literal.search(text.lower()):
                 return None
         if not (
             (self.any_whole and self.any_whole.fullmatch(text))
@@ -84,19 +108,23 @@ class Matcher:
 
     def candidates(self, texts: Sequence[str]) -> set[int] | None:
         """Indexes of the texts that hold one of the literal words the rules require: the
-        only ones `first` can match (None when the rules require none). One search per
-        literal over the whole article instead of one per literal and paragraph."""
-        if self.literals is None:
+        only ones `first` can match (None when the rules require none). One search of all the
+        literals over the whole article, from line to line, instead of one per paragraph."""
+        if self.any_literal is None:
             return None
         joined = "\n".join(texts).lower()
         starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
         found: set[int] = set()
-        for literal in self.literals:
-            at = joined.find(literal)
-            while at >= 0:
-                line = bisect_right(starts, at) - 1
-                found.add(line)
-                at = joined.find(literal, starts[line + 1]) if line + 1 < len(starts) else -1
+        at = self.any_literal.search(joined)
+        while at is not None:
+            line = bisect_right(starts, at.start()) - 1
+            found.add(line)
+            # The line holds a literal: go on from the next one.
+            at = (
+                self.any_literal.search(joined, starts[line + 1])
+                if line + 1 < len(starts)
+                else None
+            )
         return found
 
 
@@ -137,6 +165,28 @@ def _union(sets: Sequence[frozenset[str] | None]) -> frozenset[str] | None:
     """All the literals of the sets, or None when any of them is unknown."""
     known = [found for found in sets if found is not None]
     return frozenset().union(*known) if len(known) == len(sets) else None
+
+
+def _literal_regex(literals: Iterable[str]) -> re.Pattern[str]:
+    """One regex that finds where any of the literals is: their trie as a pattern, so the
+    engine follows one branch per character instead of trying every literal at every place
+    (a literal that another one starts with stands for both: finding it is enough)."""
+    trie: dict = {}
+    for literal in literals:
+        node = trie
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a literal ends here
+    return re.compile(_trie_pattern(trie))
+
+
+def _trie_pattern(node: dict) -> str:
+    if "" in node:
+        return ""  # a literal ends here; longer ones through this node add nothing
+    branches = [re.escape(char) + _trie_pattern(child) for char, child in sorted(node.items())]
+    if not branches:
+        return "(?!)"  # no literals: nothing to find
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
 
 
 def _alternation(rules: Sequence[Rule]) -> re.Pattern[str] | None:

@@ -8,13 +8,14 @@ import statistics
 import unicodedata
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ftfy
 
 from copydesk.boilerplate import Matcher, Rule, RulePack, matcher, rules_for
 from copydesk.comments import COMMENTS, find_comment_section
 from copydesk.extract import ExtractError, extract_html
-from copydesk.language import WORD, detect_language
+from copydesk.language import detect_language
 from copydesk.mainblock import function_word_share, is_title_like, looks_like_headline, main_text
 from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
 from copydesk.text_keys import WITHIN_ARTICLE_RULE, find_repeats, normalize_for_hash
@@ -128,6 +129,28 @@ class CleanText:
     byline_authors: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RuleMatchers:
+    """One article's rules as the cleaner uses them: boilerplate, captions, section labels
+    at the top, and all of them (no rule may take a headline)."""
+
+    boilerplate: Matcher
+    captions: Matcher
+    labels_at_top: Matcher
+    every: Matcher
+
+
+@lru_cache(maxsize=256)
+def rule_matchers(rules: tuple[Rule, ...]) -> RuleMatchers:
+    """The matchers of these rules, built once per combination of packs."""
+    return RuleMatchers(
+        boilerplate=matcher(tuple(r for r in rules if r.reason not in (CAPTION, SECTION_LABEL))),
+        captions=matcher(tuple(r for r in rules if r.reason == CAPTION)),
+        labels_at_top=matcher(tuple(r for r in rules if r.reason == SECTION_LABEL)),
+        every=matcher(rules),
+    )
+
+
 def clean_text(
     text: str,
     rules: Sequence[Rule],
@@ -141,9 +164,9 @@ def clean_text(
         first_is_heading = bool(paras) and paras[0].startswith("#")
         paras = [p for p in map(strip_markdown, paras) if p]
     labels: list[tuple[str, str] | None] = [None] * len(paras)
-    boilerplate = matcher(tuple(r for r in rules if r.reason not in (CAPTION, SECTION_LABEL)))
-    captions = matcher(tuple(r for r in rules if r.reason == CAPTION))
-    labels_at_top = matcher(tuple(r for r in rules if r.reason == SECTION_LABEL))
+    matchers = rule_matchers(tuple(rules))
+    boilerplate, captions = matchers.boilerplate, matchers.captions
+    labels_at_top = matchers.labels_at_top
 
     # The top: an optional section label, then a headline if there really is one.
     start = 0
@@ -161,7 +184,7 @@ def clean_text(
                     labels[i] = (TITLE, "")
                     break
         elif (markdown and start == 0 and first_is_heading) or (
-            not page_dump and _headline_on_top(paras, start, rules)
+            not page_dump and _headline_on_top(paras, start, matchers.every)
         ):
             title, labels[start] = paras[start], (TITLE, "")
 
@@ -185,7 +208,9 @@ def clean_text(
         if is_share_bar(para):
             labels[i] = (CTA, SHARE_BAR_RULE)
             continue
-        rule = _unless_prose(boilerplate.first(para, i), para) if i in may_match else None
+        if i not in may_match:
+            continue
+        rule = _unless_prose(boilerplate.first(para, i, literal_found=candidates is not None), para)
         if rule:
             labels[i] = (rule.reason, rule.id)
             truncated = truncated or rule.truncates
@@ -225,7 +250,7 @@ def clean_text(
         if main.body_start is not None:
             at = headline_above(paras, main.body_start, labels, captions)
         else:
-            at = start if _headline_on_top(paras, start, rules) else None
+            at = start if _headline_on_top(paras, start, matchers.every) else None
         if at is not None:
             title, labels[at] = paras[at], (TITLE, "")
 
@@ -387,12 +412,12 @@ def _unless_prose(rule: Rule | None, paragraph: str) -> Rule | None:
     return None if is_body_prose(paragraph) else rule
 
 
-def _headline_on_top(paras: Sequence[str], start: int, rules: Sequence[Rule]) -> bool:
+def _headline_on_top(paras: Sequence[str], start: int, every_rule: Matcher) -> bool:
     """Whether the paragraph at `start` is a headline over more text, and no rule's match."""
     return (
         start + 1 < len(paras)
         and looks_like_headline(paras[start])
-        and not matcher(tuple(rules)).first(paras[start], start)
+        and not every_rule.first(paras[start], start)
     )
 
 
@@ -428,8 +453,13 @@ def headline_above(
     return best
 
 
+# A word (language.WORD) of four letters or more: a run of letters shorter than that has no
+# part of four letters either, so this finds the long runs WORD finds, and only those.
+_CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
 def _content_words(text: str) -> set[str]:
-    return {w for w in WORD.findall(text.lower()) if len(w) >= 4}
+    return set(_CONTENT_WORD.findall(text.lower()))
 
 
 def _reject(raw: RawArticle, reason: str, detail: str) -> Rejected:

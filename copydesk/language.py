@@ -48,6 +48,11 @@ STOPWORDS = {
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
 STOPWORD_SETS = _WORDS  # the stopwords of each language, as sets
+_ALL_STOPWORDS = frozenset().union(*_WORDS.values())
+# Each stopword's languages, so a text's words are looked up once, not once per language.
+_LANGUAGES_OF = {
+    word: tuple(lang for lang, words in _WORDS.items() if word in words) for word in _ALL_STOPWORDS
+}
 # A word: a run of letters (no digits, no underscores).
 WORD = re.compile(r"[^\W\d_]+")
 # Running text in these languages is 30-50% stopwords; a URL or placeholder text is not.
@@ -60,7 +65,10 @@ def detect_language(text: str, sample_chars: int = 5000) -> str | None:
     if len(tokens) < 8:
         return None
     counts = Counter(tokens)
-    scores = {lang: sum(counts[w] for w in words if w in counts) for lang, words in _WORDS.items()}
+    scores = dict.fromkeys(_WORDS, 0)  # in STOPWORDS order: a tie goes to the first language
+    for word in counts.keys() & _ALL_STOPWORDS:
+        for lang in _LANGUAGES_OF[word]:
+            scores[lang] += counts[word]
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] / len(tokens) >= MIN_SHARE else None
 
@@ -71,5 +79,4 @@ def stopword_share(text: str, language: str) -> float:
     tokens = WORD.findall(text.lower())
     if not tokens:
         return 0.0
-    words = _WORDS[language]
-    return sum(t in words for t in tokens) / len(tokens)
+    return sum(map(_WORDS[language].__contains__, tokens)) / len(tokens)

@@ -97,10 +97,9 @@ def is_title_like(line: str) -> bool:
     """Whether a line can be a page's headline: headline-like, at least three words, mostly
     letters (not a date or a score line), not in capitals like a menu, and not a list item,
     a breadcrumb trail, a byline or a line of metadata fields."""
-    letters = sum(ch.isalpha() for ch in line)
     return (
         len(line.split()) >= 2
-        and letters >= 0.6 * len(line)
+        and sum(map(str.isalpha, line)) >= 0.6 * len(line)  # letters
         and not line.isupper()
         and not _LIST_MARK.match(line)
         and not line.startswith("o ")  # a nested list item as a dump renders it
@@ -127,8 +126,7 @@ def _any_function_word(text: str, language: str | None) -> bool:
     """function_word_share(text, language) > 0, stopping at the first function word."""
     if language is None:
         return function_word_share(text, None) > 0
-    words = STOPWORD_SETS[language]
-    return any(token in words for token in WORD.findall(text.lower()))
+    return not STOPWORD_SETS[language].isdisjoint(WORD.findall(text.lower()))
 
 
 def line_value(line: str, cls: str, w: Weights = Weights()) -> float:
@@ -165,10 +163,8 @@ def main_text(
     lines that close an article (a share bar, a related-articles heading, an author box): a
     run of text below the best run and below such a line is the page's, not the article's."""
     language = dump_language(lines)
-    classes = [
-        BAD if gone else line_class(line, language, w)
-        for line, gone in zip(lines, removed, strict=True)
-    ]
+    seen = _seen_classes(language, w)
+    classes = [BAD if gone else seen[line] for line, gone in zip(lines, removed, strict=True)]
     runs: list[tuple[float, int, int]] = []  # best sum, first, last of each run
     total, start, best, best_end = 0.0, 0, 0.0, -1
     for i, (line, cls) in enumerate(zip(lines, classes, strict=True)):
@@ -206,6 +202,33 @@ def main_text(
     if body_start is None:
         body_start = next((i for i in inside if classes[i] == NEAR), None)
     return MainText(runs=kept, bad_inside=bad, body_start=body_start)
+
+
+SEEN_LINES = 50_000  # line classes kept per language (most lines of a dump are short)
+
+
+class _SeenClasses(dict):
+    """Line classes of one language and weights, each line classed once: pages of a site
+    repeat their menus and footers (a third of the lines of the dev pages' dumps repeat)."""
+
+    def __init__(self, language: str | None, w: Weights) -> None:
+        super().__init__()
+        self.language, self.w = language, w
+
+    def __missing__(self, line: str) -> str:
+        if len(self) >= SEEN_LINES:
+            self.clear()
+        cls = self[line] = line_class(line, self.language, self.w)
+        return cls
+
+
+_SEEN: dict[tuple[str | None, Weights], _SeenClasses] = {}
+
+
+def _seen_classes(language: str | None, w: Weights) -> _SeenClasses:
+    if (language, w) not in _SEEN:
+        _SEEN[language, w] = _SeenClasses(language, w)
+    return _SEEN[language, w]
 
 
 def _to_the_end(classes: Sequence[str], last: int, removed: Sequence[bool]) -> int:

@@ -327,13 +327,57 @@ def test_matcher_prefilters_never_change_which_rule_matches(packs):
     boilerplate = tuple(r for r in every_rule if r.reason not in ("caption", "section_label"))
     for rules in (every_rule, boilerplate):
         fast = Matcher(rules)
-        for index in (0, 5):
+        # Each index twice and out of order: the second look at a line comes from the
+        # matcher's memory of the lines it has seen.
+        for index in (0, 5, 0, 50, 5):
             for line in LINES:
                 text = line.removeprefix("* ")
                 expected = next((r for r in rules if r.matches(text, index)), None)
                 assert fast.first(line, index) == expected, line
+                if fast.literals is not None and line.lower() in fast.candidates([line.lower()]):
+                    assert fast.first(line, index, literal_found=True) == expected, line
     assert Matcher(every_rule).literals is None
     assert Matcher(boilerplate).literals  # the cleaner's main matcher has the literal test
+
+
+def test_a_remembered_line_is_matched_again_where_a_rule_has_a_max_position():
+    pack = parse_pack(tomllib.loads(RULE + "max_position = 2\n"), "house.toml")
+    fast = Matcher(pack.rules)
+    found = [fast.first("Buy now", i) is not None for i in (0, 2, 3, 9, 1, 3, 2)]
+    assert found == [True, True, False, False, True, False, True]
+
+
+@pytest.mark.parametrize(
+    "literals",
+    [
+        {"kommentar", "kommentare", "kommentar "},  # one starts another
+        {"- anzeige -", "(c)", "a.b", "ab|c", "€ preis"},  # regex characters, taken literally
+        {"share", "sh", "hare"},
+        set(),
+    ],
+)
+def test_the_literal_regex_finds_a_text_exactly_when_it_holds_a_literal(literals):
+    finder = boilerplate._literal_regex(frozenset(literals))
+    texts = [
+        "",
+        "kommentar",
+        "komment",
+        "x- anzeige -y",
+        "- anzeige",
+        "(c) 2026",
+        "axb",
+        "a.b",
+        "ab|c",
+        "abc",
+        "€ preis",
+        "sh",
+        "hare",
+        "s h",
+        "kommentare (3)",
+        "Share",
+    ]
+    for text in texts:
+        assert (finder.search(text) is not None) == any(lit in text for lit in literals), text
 
 
 # --- every field checked when a pack loads, and patterns that could stall a run refused

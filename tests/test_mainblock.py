@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from copydesk import mainblock
 from copydesk.boilerplate import load_rule_packs, rules_for
 from copydesk.clean import MAIN_TEXT_RULE, NAVIGATION, clean_text
 from copydesk.mainblock import (
@@ -11,6 +12,7 @@ from copydesk.mainblock import (
     GOOD,
     NEAR,
     SHORT,
+    Weights,
     function_word_share,
     line_class,
     main_text,
@@ -227,3 +229,17 @@ def test_a_last_short_sentence_stays_above_prompts(rules, tail):
     last = "The new timetable takes effect in May."
     cleaned = clean_text(dump(MENU, HEADLINE, BODY, last, tail), rules, page_dump=True)
     assert cleaned.paragraphs == (*BODY, last)
+
+
+def test_a_line_seen_before_keeps_the_class_of_its_language_and_weights():
+    # main_text remembers line classes per language and weights: a line that is body text in
+    # one language and has no function word in another must not carry one class to the other.
+    line = "Die Fähre fährt wieder, und die Dörfer sind froh"
+    first = main_text([line, *BODY], [False] * (len(BODY) + 1))
+    assert line_class(line, "de") == SHORT and line_class(line, "en") == BAD
+    for language, expected in (("de", SHORT), ("en", BAD), ("de", SHORT)):
+        assert mainblock._seen_classes(language, Weights())[line] == expected
+    strict = Weights(near_chars=10, near_share=0.9)
+    assert mainblock._seen_classes("de", strict)[line] == line_class(line, "de", strict) == BAD
+    # the same lines, the same answer, the second time from memory
+    assert main_text([line, *BODY], [False] * (len(BODY) + 1)) == first
