@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 HASHER = MinHasher(num_perm=128, ngram=3)
 MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a duplicate
 CHUNK = 20_000  # candidate pairs verified at a time
+REKEY_CHUNK = 50_000  # published members re-keyed at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ class Level:
         )
 
     def own_sql(self, query: str) -> str:
-        """The text of a query written for this level alone (new_members, texts, ranks)."""
+        """The text of a query written for this level alone (new_members, texts, ranks,
+        published_texts)."""
         return read_sql(f"near_duplicates/{self.name}_{query}")
 
 
@@ -71,6 +73,8 @@ class Level:
 # near matches in the benchmark's real paragraphs were mostly different lines of one template
 # ("Teil 1", "Teil 2"). Both measured with `python -m bench.neardup --paragraph-words 1`.
 ARTICLES = Level("article", "article_id", bands=16, rows=8, lead_shingles=60)
+# (bands, rows, lead_shingles, min_shingles) of warehouses written before band_layouts was kept
+UNRECORDED_LAYOUTS = {"article": (16, 8, 60, 0), "paragraph": (32, 4, 0, 0)}
 PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=22, rows=3, lead_shingles=0, min_shingles=4)
 
 
@@ -79,6 +83,7 @@ def cluster_new_members(
 ) -> list[tuple[str, str]]:
     """Cluster the level's new members with each other and the published ones, into
     audit.<level>_matches; returns the merges of existing clusters (kept, merged)."""
+    rekey_published(con, level)
     con.execute(f"delete from staging.{level.name}_bands")  # the audit may be built again
     con.execute(level.sql("stage_bands"))
     con.execute(level.sql("candidates"))
@@ -120,6 +125,46 @@ def cluster_new_members(
         len(assignment.merges),
     )
     return assignment.merges
+
+
+def rekey_published(con: duckdb.DuckDBPyConnection, level: Level) -> int:
+    """Recompute the level's published band keys from its published texts when they were
+    computed with another layout (keys of two layouts never meet); returns the members
+    re-keyed. The layout is recorded last, so an interrupted re-keying starts again."""
+    layout = (level.bands, level.rows, level.lead_shingles, level.min_shingles)
+    stored = con.execute(
+        "select bands, band_rows, lead_shingles, min_shingles "
+        "from published.band_layouts where level = ?",
+        [level.name],
+    ).fetchone()
+    rekeyed = 0
+    if (tuple(stored) if stored else UNRECORDED_LAYOUTS[level.name]) == layout:
+        if stored is None:
+            _record_layout(con, level.name, layout)
+        return rekeyed
+    con.execute(f"delete from published.{level.name}_bands")
+    after = ""  # a page at a time, by id, on `con`: a second connection reading while this
+    # one writes could hold up its commits
+    query = level.own_sql("published_texts")
+    while chunk := con.execute(query, {"after": after, "limit": REKEY_CHUNK}).fetchall():
+        ids = [member for member, _ in chunk]
+        keys = band_key_table(level, ids, [words_for_hash(text) for _, text in chunk])
+        con.register("rekeyed", keys)
+        con.execute(f"insert into published.{level.name}_bands select * from rekeyed")
+        con.unregister("rekeyed")
+        rekeyed += len(chunk)
+        after = ids[-1]
+    _record_layout(con, level.name, layout)
+    log.info(
+        "%s band keys recomputed for %s published members: layout %s", level.name, rekeyed, layout
+    )
+    return rekeyed
+
+
+def _record_layout(con: duckdb.DuckDBPyConnection, level: str, layout: tuple) -> None:
+    con.execute(
+        "insert or replace into published.band_layouts values (?, ?, ?, ?, ?)", [level, *layout]
+    )
 
 
 def band_key_table(

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from copydesk import near_duplicates, warehouse
+from copydesk import batch_tables, near_duplicates, warehouse
 from copydesk.minhash import MinHasher, overlap
 from copydesk.near_duplicates import MIN_CONTAINED, PARAGRAPHS, band_key_table
 from copydesk.records import RawArticle
@@ -624,6 +624,32 @@ def test_edited_paragraph_in_a_later_run_joins_the_original_paragraphs_cluster(c
     assert {aid: c[:2] for aid, c in clusters(con).items()} == {
         aid: (aid, "canonical") for aid in ("water", "cycling", "concert")
     }
+
+
+def test_bands_of_another_layout_are_recomputed_before_a_later_run_matches(con, packs, monkeypatch):
+    # A warehouse written with 32 x 4 paragraph bands, before band_layouts was kept.
+    old = near_duplicates.Level("paragraph", "paragraph_hash", bands=32, rows=4, lead_shingles=0)
+    monkeypatch.setattr(near_duplicates, "PARAGRAPHS", old)
+    monkeypatch.setattr(batch_tables, "PARAGRAPHS", old)
+    run(con, "r1", [raw("water", "a.txt", WATER, ORCHESTRA, PART_ONE)], packs)
+    assert rows(con, "select count(*) from published.paragraph_bands") == [(3 * 32,)]
+    con.execute("delete from published.band_layouts")
+    monkeypatch.undo()
+
+    run(con, "r2", [raw("cycling", "b.txt", CYCLING, WATER_EDITED)], packs)
+
+    assert paragraph_clusters(con)[paragraph_hash(WATER_EDITED)][:2] == (
+        paragraph_hash(WATER),
+        "near",
+    )
+    assert rows(
+        con,
+        "select count(distinct paragraph_hash), count(*), max(band) from published.paragraph_bands",
+    ) == [(4, 4 * PARAGRAPHS.bands, PARAGRAPHS.bands - 1)]
+    assert rows(con, "select * from published.band_layouts order by 1") == [
+        ("article", 16, 8, 60, 0),
+        ("paragraph", PARAGRAPHS.bands, PARAGRAPHS.rows, 0, PARAGRAPHS.min_shingles),
+    ]
 
 
 # --- re-processed files
