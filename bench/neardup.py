@@ -2,7 +2,7 @@
 exactly) against datasketch's MinHashLSH, on articles and paragraphs made from real text.
 
     uv run --all-groups python -m bench.neardup [--originals 800] [--paragraphs 4000] \
-        [--out bench/out/neardup.json]
+        [--paragraph-words 12] [--out bench/out/neardup.json]
 
 Positives are realistic edits of real articles (dev pages, seeds): words changed, sentences
 dropped, paragraphs swapped, boilerplate added, a teaser cut from the top, lines re-wrapped.
@@ -151,17 +151,17 @@ def article_items(originals: int, rng: random.Random) -> list[Item]:
     return items
 
 
-def paragraph_items(originals: int, rng: random.Random) -> list[Item]:
+def paragraph_items(originals: int, rng: random.Random, min_words: int = 12) -> list[Item]:
     seen, paras = set(), []
     sources = [t["text"] for t in dev_texts()] + ["\n".join(b) for b in seed_bodies().values()]
     for text in sources:
         for p in text.split("\n"):
             key = normalize_for_hash(p)
-            if len(key.split()) >= 12 and key not in seen:
+            if len(key.split()) >= min_words and key not in seen:
                 seen.add(key)
                 paras.append(p.strip())
     rng.shuffle(paras)
-    seeds = [p for b in seed_bodies().values() for p in b if len(p.split()) >= 12]
+    seeds = [p for b in seed_bodies().values() for p in b if len(p.split()) >= min_words]
     bases = paras[:originals] + [p for p in seeds if p not in paras[:originals]]
     items, kinds = [], ["word", "punctuation", "sentence", "rewrap"]
     for g, p in enumerate(bases):
@@ -176,42 +176,51 @@ def paragraph_items(originals: int, rng: random.Random) -> list[Item]:
 
 
 def copydesk_candidates(
-    texts: Sequence[str], lead_shingles: int | None, bands: int, rows: int
-) -> list[tuple[int, int, float, float, bool]]:
-    """Candidate pairs as copydesk finds them (band keys of each text, and of its lead for
-    teasers, joined in DuckDB), each with its exact Jaccard and containment and whether the
-    smaller text is big enough for containment to count."""
+    texts: Sequence[str], lead_shingles: int | None, bands: int, rows: int, min_shingles: int = 0
+) -> tuple[list[tuple[int, int, float, float, bool]], int]:
+    """Candidate pairs as copydesk finds them (band keys of each text with at least
+    `min_shingles` shingles, and of its lead for teasers, joined in DuckDB; texts equal once
+    normalized share a hash), each with its exact Jaccard and containment and whether the
+    smaller text is big enough for containment to count; and how many band rows that took."""
     hasher = MinHasher()
     tables = []
-    full, leads = shingle_sets(hasher, [words_for_hash(t) for t in texts], lead_shingles or 0)
+    words = [words_for_hash(t) for t in texts]
+    full, leads = shingle_sets(hasher, words, lead_shingles or 0)
+    keyed = np.array([i for i, s in enumerate(full) if len(s) >= min_shingles], dtype=np.int64)
     views = [("full", full)] + ([("lead", leads)] if lead_shingles else [])
     for kind, sets in views:
-        keys = band_keys(hasher.signatures_of(sets), bands=bands, rows=rows)
-        n = len(sets)
+        keys = band_keys(hasher.signatures_of([sets[i] for i in keyed]), bands=bands, rows=rows)
         tables.append(
             pa.table(
                 {
-                    "doc": np.repeat(np.arange(n), bands),
-                    "kind": [kind] * (n * bands),
-                    "band": np.tile(np.arange(bands), n),
+                    "doc": np.repeat(keyed, bands),
+                    "kind": [kind] * (len(keyed) * bands),
+                    "band": np.tile(np.arange(bands), len(keyed)),
                     "band_key": keys.ravel(),
                 }
             )
         )
     con = duckdb.connect()
-    con.register("bands", pa.concat_tables(tables))
-    pairs = con.execute("""
+    band_table = pa.concat_tables(tables)
+    con.register("bands", band_table)
+    pairs = set(
+        con.execute("""
         select distinct a.doc, b.doc
         from bands a join bands b using (kind, band, band_key)
         where a.doc < b.doc
     """).fetchall()
+    )
     con.close()
+    same_hash: dict[tuple[str, ...], list[int]] = {}
+    for i, w in enumerate(words):
+        same_hash.setdefault(tuple(w), []).append(i)
+    pairs.update(pair for group in same_hash.values() for pair in combinations(group, 2))
     verified = []
-    for i, j in pairs:
+    for i, j in sorted(pairs):
         jac, cont = overlap(full[i], full[j])
         big_enough = bool(lead_shingles) and min(len(full[i]), len(full[j])) >= MIN_CONTAINED
         verified.append((i, j, jac, cont, big_enough))
-    return verified
+    return verified, band_table.num_rows
 
 
 def accepted(
@@ -278,23 +287,30 @@ def timed(fn: Callable[[], set]) -> tuple[set, float]:
     return result, time.perf_counter() - start
 
 
-def run(originals: int, paragraphs: int, settings: dict) -> dict:
+def run(originals: int, paragraphs: int, settings: dict, paragraph_words: int = 12) -> dict:
     rng = random.Random(7)
-    report = {"settings": settings}
+    report = {"settings": settings, "paragraph_words": paragraph_words}
     for level, items in (
         ("articles", article_items(originals, rng)),
-        ("paragraphs", paragraph_items(paragraphs, rng)),
+        ("paragraphs", paragraph_items(paragraphs, rng, paragraph_words)),
     ):
         texts = [it.text for it in items]
         cfg = settings[level]
         start = time.perf_counter()
-        candidates = copydesk_candidates(texts, cfg["lead_shingles"], cfg["bands"], cfg["rows"])
+        candidates, band_rows = copydesk_candidates(
+            texts, cfg["lead_shingles"], cfg["bands"], cfg["rows"], cfg["min_shingles"]
+        )
         ours = accepted(candidates, cfg["jaccard"], cfg["containment"])
         t_ours = time.perf_counter() - start
         peer, t_peer = timed(partial(datasketch_pairs, texts, cfg["jaccard"]))
         report[level] = {
             "items": len(items),
-            "copydesk": {**score(ours, items), "ms_per_item": round(1000 * t_ours / len(texts), 3)},
+            "copydesk": {
+                **score(ours, items),
+                "ms_per_item": round(1000 * t_ours / len(texts), 3),
+                "candidates": len(candidates),
+                "band_rows_per_item": round(band_rows / len(texts), 2),
+            },
             "datasketch": {
                 **score(peer, items),
                 "ms_per_item": round(1000 * t_peer / len(texts), 3),
@@ -362,6 +378,7 @@ def defaults() -> dict:
             "lead_shingles": spec.lead_shingles or None,
             "bands": spec.bands,
             "rows": spec.rows,
+            "min_shingles": spec.min_shingles,
         }
         for level, spec in (("articles", ARTICLES), ("paragraphs", PARAGRAPHS))
     }
@@ -371,9 +388,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--originals", type=int, default=800, help="article originals")
     parser.add_argument("--paragraphs", type=int, default=4000, help="paragraph originals")
+    parser.add_argument(
+        "--paragraph-words",
+        type=int,
+        default=12,
+        help="words a paragraph original needs (1: short lines too)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/out/neardup.json"))
     args = parser.parse_args()
-    report = run(args.originals, args.paragraphs, defaults())
+    report = run(args.originals, args.paragraphs, defaults(), args.paragraph_words)
     write_json(args.out, report)
     print(markdown(report))
     print()
@@ -384,6 +407,12 @@ def main() -> None:
             print(
                 f"{level} {method}: missed by edit {r['missed_by_edit']}"
                 + (f", pairs between seeds {r['seed_pairs']}" if "seed_pairs" in r else "")
+                + (
+                    f", {r['candidates']} candidate pairs, "
+                    f"{r['band_rows_per_item']} band rows per item"
+                    if "candidates" in r
+                    else ""
+                )
             )
 
 

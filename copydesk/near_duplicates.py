@@ -2,7 +2,8 @@
 DuckDB (never a Python index that grows with the corpus), candidates verified on their exact
 shingle sets, and clusters whose ids stay put as new members arrive.
 
-Band keys are computed with each batch where it is cleaned (band_key_table) and staged with it;
+Band keys are computed with each batch where it is cleaned (band_key_table) and staged with it
+(none for a paragraph too short to be told from a different line by its shingles);
 candidates are verified a chunk at a time, so memory follows the chunk size and the number of
 duplicates found, not the size of the warehouse or the batch."""
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 HASHER = MinHasher(num_perm=128, ngram=3)
 MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a duplicate
 CHUNK = 20_000  # candidate pairs verified at a time
+REKEY_CHUNK = 50_000  # published members re-keyed at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Level:
     bands: int
     rows: int
     lead_shingles: int  # 0: no lead signature, so no teaser search
+    min_shingles: int = 0  # a member with fewer distinct shingles gets no band keys
 
     def sql(self, statement: str) -> str:
         """The text of one of this level's statements, its table and column names filled."""
@@ -56,15 +59,23 @@ class Level:
         )
 
     def own_sql(self, query: str) -> str:
-        """The text of a query written for this level alone (new_members, texts, ranks)."""
+        """The text of a query written for this level alone (new_members, texts, ranks,
+        published_texts)."""
         return read_sql(f"near_duplicates/{self.name}_{query}")
 
 
 # Bands chosen with bench/neardup.py: 16 x 8 puts the 50% candidate point at Jaccard 0.71 for
-# whole articles (edited copies sit far above it; the lead finds teasers); paragraphs are
-# short and one changed word moves them more, so 32 x 4 (0.42) catches their edits.
+# whole articles (edited copies sit far above it; the lead finds teasers). Paragraphs are short
+# and one changed word moves them more: 22 bands of 3 rows offer a pair at least as often as
+# the 32 x 4 used before wherever a miss is likely (Jaccard 0.5 to 0.7), for 22 band rows
+# instead of 32; more chance pairs reach the exact check, which is cheap. A paragraph of fewer
+# than 4 shingles (5 words or less) gets no keys: exact copies still share its hash, and its
+# near matches in the benchmark's real paragraphs were mostly different lines of one template
+# ("Teil 1", "Teil 2"). Both measured with `python -m bench.neardup --paragraph-words 1`.
 ARTICLES = Level("article", "article_id", bands=16, rows=8, lead_shingles=60)
-PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=32, rows=4, lead_shingles=0)
+# (bands, rows, lead_shingles, min_shingles) of warehouses written before band_layouts was kept
+UNRECORDED_LAYOUTS = {"article": (16, 8, 60, 0), "paragraph": (32, 4, 0, 0)}
+PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=22, rows=3, lead_shingles=0, min_shingles=4)
 
 
 def cluster_new_members(
@@ -78,6 +89,7 @@ def cluster_new_members(
     if again:
         con.execute(level.sql("drop_gone_candidates"))
     else:
+        rekey_published(con, level)
         con.execute(f"delete from staging.{level.name}_bands")
         con.execute(level.sql("stage_bands"))
         con.execute(level.sql("candidates"))
@@ -121,22 +133,65 @@ def cluster_new_members(
     return assignment.merges
 
 
+def rekey_published(con: duckdb.DuckDBPyConnection, level: Level) -> int:
+    """Recompute the level's published band keys from its published texts when they were
+    computed with another layout (keys of two layouts never meet); returns the members
+    re-keyed. The layout is recorded last, so an interrupted re-keying starts again."""
+    layout = (level.bands, level.rows, level.lead_shingles, level.min_shingles)
+    stored = con.execute(
+        "select bands, band_rows, lead_shingles, min_shingles "
+        "from published.band_layouts where level = ?",
+        [level.name],
+    ).fetchone()
+    rekeyed = 0
+    if (tuple(stored) if stored else UNRECORDED_LAYOUTS[level.name]) == layout:
+        if stored is None:
+            _record_layout(con, level.name, layout)
+        return rekeyed
+    con.execute(f"delete from published.{level.name}_bands")
+    after = ""  # a page at a time, by id, on `con`: a second connection reading while this
+    # one writes could hold up its commits
+    query = level.own_sql("published_texts")
+    while chunk := con.execute(query, {"after": after, "limit": REKEY_CHUNK}).fetchall():
+        ids = [member for member, _ in chunk]
+        keys = band_key_table(level, ids, [words_for_hash(text) for _, text in chunk])
+        con.register("rekeyed", keys)
+        con.execute(f"insert into published.{level.name}_bands select * from rekeyed")
+        con.unregister("rekeyed")
+        rekeyed += len(chunk)
+        after = ids[-1]
+    _record_layout(con, level.name, layout)
+    log.info(
+        "%s band keys recomputed for %s published members: layout %s", level.name, rekeyed, layout
+    )
+    return rekeyed
+
+
+def _record_layout(con: duckdb.DuckDBPyConnection, level: str, layout: tuple) -> None:
+    con.execute(
+        "insert or replace into published.band_layouts values (?, ?, ?, ?, ?)", [level, *layout]
+    )
+
+
 def band_key_table(
     level: Level, ids: Sequence[str], word_lists: Sequence[Sequence[str]]
 ) -> pa.Table:
     """Band keys of members given by their words (words_for_hash of their text), as rows of
-    staging.<level>_band_keys: computed where a batch is cleaned, not by the single writer."""
+    staging.<level>_band_keys: computed where a batch is cleaned, not by the single writer.
+    A member with fewer than the level's min_shingles distinct shingles gets none."""
     full, leads = shingle_sets(HASHER, word_lists, level.lead_shingles)
+    keyed = [i for i, s in enumerate(full) if len(s) >= level.min_shingles]
+    keyed_ids = np.array(ids, dtype=object)[keyed] if keyed else np.empty(0, dtype=object)
     views = [("full", full)] + ([("lead", leads)] if level.lead_shingles else [])
     tables = []
     for kind, sets in views:
-        keys = band_keys(HASHER.signatures_of(sets), level.bands, level.rows)
+        keys = band_keys(HASHER.signatures_of([sets[i] for i in keyed]), level.bands, level.rows)
         tables.append(
             pa.table(
                 {
-                    level.id_column: np.repeat(np.array(ids, dtype=object), level.bands),
-                    "kind": [kind] * (len(ids) * level.bands),
-                    "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(ids))),
+                    level.id_column: pa.array(np.repeat(keyed_ids, level.bands), pa.string()),
+                    "kind": pa.array([kind] * (len(keyed) * level.bands), pa.string()),
+                    "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(keyed))),
                     "band_key": pa.array(keys.ravel()),
                 }
             )
@@ -150,32 +205,33 @@ def _verify(
     """Candidate pairs that hold up on exact shingle sets, and each member's best match."""
     pairs: list[tuple[str, str]] = []
     best: dict[str, tuple[float, str]] = {}
-    candidates = con.execute(
-        f"select a, b from audit.{level.name}_candidates order by a, b"
-    ).fetchall()
-    for start in range(0, len(candidates), CHUNK):
-        chunk = candidates[start : start + CHUNK]
-        found = _lookup(con, level.own_sql("texts"), sorted({m for pair in chunk for m in pair}))
-        sets, _ = shingle_sets(HASHER, [words_for_hash(text) for _, text in found], 0)
-        shingles = dict(zip([m for m, _ in found], sets, strict=True))
-        for a, b in chunk:
-            if a not in shingles or b not in shingles:
-                continue  # a published member whose text is gone
-            jaccard, contained = overlap(shingles[a], shingles[b])
-            if jaccard >= policy.jaccard:
-                relation = "exact" if jaccard == 1.0 else "near"
-            elif (
-                level.lead_shingles
-                and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
-                and contained >= policy.containment
-            ):
-                relation = "teaser"
-            else:
-                continue
-            pairs.append((a, b))
-            for member in (a, b):
-                if jaccard > best.get(member, (-1.0, ""))[0]:
-                    best[member] = (jaccard, relation)
+    # A cursor of its own streams the candidates while `con` looks up each chunk's texts.
+    with con.cursor() as candidates:
+        candidates.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
+        while chunk := candidates.fetchmany(CHUNK):
+            found = _lookup(
+                con, level.own_sql("texts"), sorted({m for pair in chunk for m in pair})
+            )
+            sets, _ = shingle_sets(HASHER, [words_for_hash(text) for _, text in found], 0)
+            shingles = dict(zip([m for m, _ in found], sets, strict=True))
+            for a, b in chunk:
+                if a not in shingles or b not in shingles:
+                    continue  # a published member whose text is gone
+                jaccard, contained = overlap(shingles[a], shingles[b])
+                if jaccard >= policy.jaccard:
+                    relation = "exact" if jaccard == 1.0 else "near"
+                elif (
+                    level.lead_shingles
+                    and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
+                    and contained >= policy.containment
+                ):
+                    relation = "teaser"
+                else:
+                    continue
+                pairs.append((a, b))
+                for member in (a, b):
+                    if jaccard > best.get(member, (-1.0, ""))[0]:
+                        best[member] = (jaccard, relation)
     return pairs, best
 
 

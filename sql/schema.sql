@@ -157,6 +157,16 @@ create table if not exists published.paragraph_bands (
     band_key ubigint not null
 );
 
+-- The layout each level's band keys were computed with: a level whose layout the code changed
+-- is re-keyed from its published texts before it is matched again (copydesk.near_duplicates).
+create table if not exists published.band_layouts (
+    level varchar primary key,      -- article or paragraph
+    bands integer not null,
+    band_rows integer not null,
+    lead_shingles integer not null,
+    min_shingles integer not null
+);
+
 create table if not exists published.paragraph_clusters (
     paragraph_hash varchar primary key,
     cluster_id varchar not null,    -- the paragraph_hash of the first text seen

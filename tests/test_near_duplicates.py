@@ -9,10 +9,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from copydesk import audit, warehouse
+from copydesk import audit, batch_tables, near_duplicates, warehouse
 from copydesk.minhash import MinHasher, overlap
-from copydesk.near_duplicates import MIN_CONTAINED
+from copydesk.near_duplicates import MIN_CONTAINED, PARAGRAPHS, band_key_table
 from copydesk.records import RawArticle
+from copydesk.text_keys import normalize_for_hash
 from tests.conftest import cleaned, paragraph_hash, publish_run, raw_article, run_settings
 
 SHINGLES = MinHasher(ngram=3)  # shingles do not depend on the permutations
@@ -98,6 +99,9 @@ WATER_EDITED = WATER.replace("three streets", "four streets")
 # The marathon story, then the museum story: the lead of one, most of the text of the other.
 ROUNDUP = (*MARATHON, *MUSEUM)
 COMMENT = "Leave a comment"
+# Two lines of one template, 4 and 5 words: Jaccard 0.67, but different lines, not an edit.
+PART_ONE = "Radio play, part one"
+PART_ONE_RECAST = "Radio play, part one, recast"
 
 
 def raw(aid: str, source_file: str, *lines: str, version: int = 1) -> RawArticle:
@@ -315,7 +319,78 @@ def test_edited_paragraph_in_one_run_joins_the_original_paragraphs_cluster(one_r
         con,
         "select kind, count(distinct paragraph_hash), count(*) "
         "from published.paragraph_bands group by 1",
-    ) == [("full", len(got), len(got) * 32)]
+    ) == [("full", len(got), len(got) * PARAGRAPHS.bands)]
+
+
+def test_short_paragraphs_get_no_band_keys_and_long_ones_all():
+    words = [
+        normalize_for_hash(text).split()
+        for text in ("Five words and no more", "Six words make four shingles here", WATER)
+    ]
+    keys = band_key_table(PARAGRAPHS, ["five", "six", "water"], words)
+
+    counts = keys.group_by("paragraph_hash").aggregate([("band", "count")]).to_pylist()
+    assert {c["paragraph_hash"]: c["band_count"] for c in counts} == {
+        "six": PARAGRAPHS.bands,
+        "water": PARAGRAPHS.bands,
+    }
+    assert band_key_table(PARAGRAPHS, ["five"], words[:1]).num_rows == 0
+
+
+def test_near_copies_of_a_short_line_stay_apart_and_their_exact_copies_together(con, packs):
+    assert paragraph_jaccard(PART_ONE, PART_ONE_RECAST) >= 0.5
+    run(
+        con,
+        "r1",
+        [
+            raw("one", "a.txt", WATER, PART_ONE),
+            raw("two", "b.txt", CYCLING, PART_ONE_RECAST),
+            raw("three", "c.txt", BAKERY, PART_ONE.replace(",", " -")),
+        ],
+        packs,
+    )
+
+    got = paragraph_clusters(con)
+    assert got[paragraph_hash(PART_ONE)][:2] == (paragraph_hash(PART_ONE), "canonical")
+    assert got[paragraph_hash(PART_ONE_RECAST)][:2] == (
+        paragraph_hash(PART_ONE_RECAST),
+        "canonical",
+    )
+    assert rows(
+        con,
+        "select article_id, first_article_id from published.paragraphs "
+        "where paragraph_hash = ? order by 1",
+        [paragraph_hash(PART_ONE)],
+    ) == [("one", "one"), ("three", "one")]
+    assert rows(
+        con,
+        "select count(distinct paragraph_hash) from published.paragraph_bands "
+        "where paragraph_hash in (?, ?)",
+        [paragraph_hash(PART_ONE), paragraph_hash(PART_ONE_RECAST)],
+    ) == [(0,)]
+
+
+def test_candidates_verified_a_few_at_a_time_give_the_same_clusters(
+    warehouse_at, packs, monkeypatch
+):
+    articles = [
+        raw("zz-bridge", "a.txt", *BRIDGE),
+        raw("aa-near", "b.txt", *BRIDGE_EDITED),
+        raw("retold", "c.txt", *BRIDGE_RETOLD),
+        raw("water", "d.txt", WATER, ORCHESTRA),
+        raw("cycling", "e.txt", CYCLING, WATER_EDITED),
+    ]
+    whole = warehouse_at("whole_chunks")
+    run(whole, "r1", articles, packs)
+    candidates = rows(whole, "select count(*) from audit.paragraph_candidates")[0][0]
+    monkeypatch.setattr(near_duplicates, "CHUNK", 2)
+    chunked = warehouse_at("small_chunks")
+    run(chunked, "r1", articles, packs)
+
+    assert candidates > 2 * near_duplicates.CHUNK
+    assert clusters(chunked) == clusters(whole)
+    assert paragraph_clusters(chunked) == paragraph_clusters(whole)
+    assert {r[1] for r in paragraph_clusters(whole).values()} == {"canonical", "near"}
 
 
 # --- policies
@@ -549,6 +624,32 @@ def test_edited_paragraph_in_a_later_run_joins_the_original_paragraphs_cluster(c
     assert {aid: c[:2] for aid, c in clusters(con).items()} == {
         aid: (aid, "canonical") for aid in ("water", "cycling", "concert")
     }
+
+
+def test_bands_of_another_layout_are_recomputed_before_a_later_run_matches(con, packs, monkeypatch):
+    # A warehouse written with 32 x 4 paragraph bands, before band_layouts was kept.
+    old = near_duplicates.Level("paragraph", "paragraph_hash", bands=32, rows=4, lead_shingles=0)
+    monkeypatch.setattr(near_duplicates, "PARAGRAPHS", old)
+    monkeypatch.setattr(batch_tables, "PARAGRAPHS", old)
+    run(con, "r1", [raw("water", "a.txt", WATER, ORCHESTRA, PART_ONE)], packs)
+    assert rows(con, "select count(*) from published.paragraph_bands") == [(3 * 32,)]
+    con.execute("delete from published.band_layouts")
+    monkeypatch.undo()
+
+    run(con, "r2", [raw("cycling", "b.txt", CYCLING, WATER_EDITED)], packs)
+
+    assert paragraph_clusters(con)[paragraph_hash(WATER_EDITED)][:2] == (
+        paragraph_hash(WATER),
+        "near",
+    )
+    assert rows(
+        con,
+        "select count(distinct paragraph_hash), count(*), max(band) from published.paragraph_bands",
+    ) == [(4, 4 * PARAGRAPHS.bands, PARAGRAPHS.bands - 1)]
+    assert rows(con, "select * from published.band_layouts order by 1") == [
+        ("article", 16, 8, 60, 0),
+        ("paragraph", PARAGRAPHS.bands, PARAGRAPHS.rows, 0, PARAGRAPHS.min_shingles),
+    ]
 
 
 # --- re-processed files

@@ -12,7 +12,7 @@ final as (
     select clusters.{id}, clusters.cluster_id
     from clusters
     semi join wanted_ids on clusters.{id} = wanted_ids.id
-    anti join staging.{level}_bands using ({id})
+    anti join ({new_members}) as new_members on clusters.{id} = new_members.{id}
 )
 
 select * from final
