@@ -20,7 +20,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect_dask import DaskTaskRunner
 
 from copydesk import audit, batch_tables, publish, quality, runlog, scan, staging, warehouse
 from copydesk.batch import Plan, batched
@@ -182,11 +181,14 @@ def _clean_and_stage(
 def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[..., RunSummary]:
     """The flow on a task runner for `workers` processes: a local Dask cluster when more than
     one, the Dask scheduler at `dask_address` when given, else threads in this process."""
+    if not dask_address and workers <= 1:
+        return publish_articles
+    # Imported only here: Dask would add a second to the start-up of every run on threads.
+    from prefect_dask import DaskTaskRunner
+
     if dask_address:
         runner = DaskTaskRunner(address=dask_address)
-        return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
-    if workers > 1:
+    else:
         cluster = {"n_workers": workers, "threads_per_worker": 1, "dashboard_address": None}
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
-        return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
-    return publish_articles
+    return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
