@@ -94,8 +94,8 @@ def _run(
     log.info(
         "%s files: %s new or changed, %s unchanged", plan.seen, len(plan.to_read), plan.unchanged
     )
-    if plan.to_read:
-        quality.import_gx_in_background()
+    if plan.to_read and _cleaned_elsewhere(cfg):
+        quality.import_gx_in_background()  # else once the first batch is staged
 
     _clean_and_stage(con, cfg, run_id, plan, packs, seconds)
     audited = audit_batch(con, run_id, cfg)
@@ -168,6 +168,8 @@ def _clean_and_stage(
                 result = stage_batch(con, run_id, tables, articles)
                 seconds["stage"] += result.seconds
                 staged, articles = staged + 1, articles + result.articles
+                if staged == 1 and not _cleaned_elsewhere(cfg):
+                    quality.import_gx_in_background()
                 progress.advance(result.files, result.articles)
                 log.info(
                     "batch %d of %d: %d files, %d articles cleaned, %d rejected",
@@ -176,6 +178,16 @@ def _clean_and_stage(
     # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
     # starting, is orchestration.
     seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
+
+
+def _cleaned_elsewhere(cfg: Settings) -> bool:
+    """Whether batches are cleaned in other processes (Dask), not on this one's threads.
+
+    Great Expectations takes seconds to import, so the run imports it on a thread while it
+    cleans. On this process's threads the import competes with the cleaning for the
+    interpreter (it made the sample's first batch three times slower): it waits until the
+    first batch is staged. Dask workers leave this process free to import it at once."""
+    return cfg.workers > 1 or bool(cfg.dask_address)
 
 
 def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[..., RunSummary]:
