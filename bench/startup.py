@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             for command in commands:
                 say(f"round {n + 1} of {args.runs}: {command}")
                 results[command].append(one_round(command, Path(tmp), args.keep))
+                write_json(OUT / "startup.json", {"commit": commit(), "runs": results})
     print(f"\n`copydesk run` of the sample, median of {args.runs} (commit {commit()})\n")
     print("| command | case | to first batch s | wall s | user s | sys s |")
     print("|---|---|---|---|---|---|")

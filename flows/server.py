@@ -294,30 +294,32 @@ def stop_kept_server(home: Path | None = None) -> int | None:
 
 
 def _stop_when_idle(home: Path, keep: float) -> None:
-    """Send this process SIGTERM once no run has held IN_USE for `keep` seconds, its home is
-    gone, or the home's record names another server and no run is using either."""
+    """Stop this process once no run has held IN_USE for `keep` seconds, its home is gone,
+    or the home's record names another server and no run is using either."""
     me = os.getpid()
     last_used = time.time()
-    while True:
+    held: IO[str] | None = None  # IN_USE, taken exclusively: no run can start to use us
+    while held is None and home.is_dir():
         time.sleep(POLL_SECONDS)
-        if not home.is_dir():
-            break
         try:
-            with open(home / IN_USE, "a") as share:
-                try:
-                    fcntl.flock(share, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    last_used = time.time()  # a run is using a server of this home
-                    continue
-                last_used = max(last_used, os.stat(share.fileno()).st_mtime)
-                record = json.loads((home / RECORD).read_text(encoding="utf-8") or "{}")
-                if record.get("pid") != me or time.time() - last_used >= keep:
-                    # Stop holding the lock, so no run can take a share in between.
-                    os.kill(me, signal.SIGTERM)
-                    time.sleep(60)  # uvicorn shuts down; the lock goes with the process
+            share = open(home / IN_USE, "a")  # noqa: SIM115 - kept open once taken
+            try:
+                fcntl.flock(share, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                share.close()
+                last_used = time.time()  # a run is using a server of this home
+                continue
+            last_used = max(last_used, os.stat(share.fileno()).st_mtime)
+            record = json.loads((home / RECORD).read_text(encoding="utf-8") or "{}")
         except (OSError, json.JSONDecodeError):
             break
-    os.kill(me, signal.SIGTERM)
+        if record.get("pid") != me or time.time() - last_used >= keep:
+            held = share
+        else:
+            share.close()
+    os.kill(me, signal.SIGTERM)  # uvicorn shuts down; the lock goes with the process
+    time.sleep(10)
+    os._exit(0)  # a shutdown that hangs must not keep the next run waiting for the lock
 
 
 def _serve(port: int, keep: float) -> None:
