@@ -487,6 +487,7 @@ def run_copydesk(
         **os.environ,
         "PREFECT_HOME": str(home),
         "COPYDESK_QUALITY_DIR": str(work / "quality"),  # GX Data Docs, out of the repository
+        "COPYDESK_SERVER_KEEP_SECONDS": "0",  # each run starts and stops its own server
     }
     cmd = [*copydesk_command(), "run", "--input", str(input_dir), "--warehouse", str(db)]
     cmd += ["--workers", str(workers)]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import trafilatura
-
 from copydesk.comments import reads_as_comments
 
 
@@ -65,6 +63,10 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
 
 
 def _bare_extraction(html: str, url: str | None, comments: bool):
+    # Imported on the first page, not with the module: a run of text files or with nothing
+    # new never needs it (about a tenth of the flow's import time).
+    import trafilatura
+
     try:
         return trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=comments, include_tables=True

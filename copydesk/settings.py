@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # One run per warehouse: how long a run waits for another process to let go of the file
     # before it stops with a one-line error naming that process.
     lock_wait_seconds: float = Field(0.0, ge=0)
+    # `copydesk run` without PREFECT_API_URL: how long the Prefect server it starts stays up
+    # after the last run of its Prefect home, so the next run finds it instead of paying its
+    # start-up; 0 stops it with the run.
+    server_keep_seconds: float = Field(3600.0, ge=0)
     # DuckDB's memory for a run (it spills to duckdb_temp_dir beyond it); DuckDB's own default
     # is 80% of the machine's memory, which a large audit would take.
     duckdb_memory_limit: str = "2GB"
@@ -155,6 +159,7 @@ _FIXES = {
     "learn_site_boilerplate": "use true or false",
     "learn_min_articles": "use a whole number of articles, 2 or more (default 5)",
     "learn_min_share": "use a share above 0 and at most 1 (default 0.1)",
+    "server_keep_seconds": "use seconds, 0 or more (default 3600; 0: stop it with the run)",
     "quality_dir": "choose a folder this user can write",
     "warehouse": "choose a file in a folder this user can write",
     "duckdb_temp_dir": "choose a folder this user can write, with room to spill to",

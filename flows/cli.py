@@ -282,14 +282,17 @@ def run(
             "server (it listens on 127.0.0.1): set PREFECT_API_URL to a server they can reach"
         )
 
-    from flows.server import TemporaryServer
+    from flows.server import KeptServer, TemporaryServer
 
-    server = None if api_url else TemporaryServer()
+    server: KeptServer | TemporaryServer | None = None
+    if not api_url:
+        keep = cfg.server_keep_seconds
+        server = KeptServer(keep) if keep > 0 else TemporaryServer()
     with _stopped_by_signals() as stopped:
         try:
             if server is not None:
-                say("starting a temporary Prefect server for this run")
                 server.start()
+                say(_server_line(server))
                 # Prefect reads its settings when imported: the URL must be set before.
                 os.environ["PREFECT_API_URL"] = server.api_url
             from copydesk.warehouse import WarehouseBusy
@@ -330,6 +333,18 @@ def run(
     Console().print(table)
     Console().print(summary.one_line(), markup=False, highlight=False)
     say(f"quality dashboard: {cfg.quality_dir / 'dashboard.html'}")
+
+
+def _server_line(server: object) -> str:
+    """What the run says about the Prefect server it uses."""
+    from flows.server import KeptServer
+
+    if not isinstance(server, KeptServer):
+        return "starting a temporary Prefect server for this run"
+    kept = f"kept {server.keep:g} s after the last run (COPYDESK_SERVER_KEEP_SECONDS)"
+    if server.reused:
+        return f"using the Prefect server at {server.api_url}, {kept}"
+    return f"starting a Prefect server at {server.api_url}, {kept}"
 
 
 def _is_local(address: str) -> bool:

@@ -20,7 +20,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect_dask import DaskTaskRunner
 
 from copydesk import (
     audit,
@@ -112,8 +111,8 @@ def _run(
     log.info(
         "%s files: %s new or changed, %s unchanged", plan.seen, len(plan.to_read), plan.unchanged
     )
-    if plan.to_read:
-        quality.import_gx_in_background()
+    if plan.to_read and _cleaned_elsewhere(cfg):
+        quality.import_gx_in_background()  # else once the first batch is staged
 
     learned = learning = None
     if cfg.learn_site_boilerplate:  # lines learned by earlier runs, loaded once for all batches
@@ -198,6 +197,8 @@ def _clean_and_stage(
                 seconds["stage"] += result.seconds
                 first, staged = staged + 1, staged + len(ready)
                 articles += result.articles
+                if first == 1 and not _cleaned_elsewhere(cfg):
+                    quality.import_gx_in_background()
                 progress.advance(result.files, result.articles)
                 log.info(
                     "%s of %d: %d files, %d articles cleaned, %d rejected",
@@ -216,14 +217,27 @@ def _done(future: PrefectFuture) -> bool:
     return wrapped is not None and wrapped.done()
 
 
+def _cleaned_elsewhere(cfg: Settings) -> bool:
+    """Whether batches are cleaned in other processes (Dask), not on this one's threads.
+
+    Great Expectations takes seconds to import, so the run imports it on a thread while it
+    cleans. On this process's threads the import competes with the cleaning for the
+    interpreter (it made the sample's first batch three times slower): it waits until the
+    first batch is staged. Dask workers leave this process free to import it at once."""
+    return cfg.workers > 1 or bool(cfg.dask_address)
+
+
 def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[..., RunSummary]:
     """The flow on a task runner for `workers` processes: a local Dask cluster when more than
     one, the Dask scheduler at `dask_address` when given, else threads in this process."""
+    if not dask_address and workers <= 1:
+        return publish_articles
+    # Imported only here: Dask would add a second to the start-up of every run on threads.
+    from prefect_dask import DaskTaskRunner
+
     if dask_address:
         runner = DaskTaskRunner(address=dask_address)
-        return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
-    if workers > 1:
+    else:
         cluster = {"n_workers": workers, "threads_per_worker": 1, "dashboard_address": None}
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
-        return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]
-    return publish_articles
+    return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]

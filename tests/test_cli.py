@@ -366,7 +366,12 @@ def _start_run_and_find_server(tmp_path: Path) -> tuple[subprocess.Popen, int]:
     run = subprocess.Popen(
         [str(COPYDESK), "run", "--warehouse", str(tmp_path / "w.duckdb")],
         cwd=REPO,
-        env={**env, "PREFECT_HOME": str(home), "COPYDESK_QUALITY_DIR": str(tmp_path / "q")},
+        env={
+            **env,
+            "PREFECT_HOME": str(home),
+            "COPYDESK_QUALITY_DIR": str(tmp_path / "q"),
+            "COPYDESK_SERVER_KEEP_SECONDS": "0",  # the server owned by the run
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

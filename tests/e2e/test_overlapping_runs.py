@@ -25,7 +25,8 @@ def start(input_dir: Path, warehouse: Path, home: Path, **env: str) -> subproces
     base = {k: v for k, v in os.environ.items() if not k.startswith(("COPYDESK_", "PREFECT_"))}
     return subprocess.Popen(
         [str(COPYDESK), "run", "--input", str(input_dir), "--warehouse", str(warehouse)],
-        env={**base, "PREFECT_HOME": str(home), **env},
+        # Each run's own server, stopped with it: no server outlives the test.
+        env={**base, "PREFECT_HOME": str(home), "COPYDESK_SERVER_KEEP_SECONDS": "0", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
