@@ -1,7 +1,7 @@
 """The cleaner of another commit against this tree's: identical output, and the speed of each.
 
     uv run --group bench python -m bench.clean_identity [--old main] [--rounds 3]
-        [--corpus /work/corpus/text-10000] [--files N]
+        [--corpus DIR] [--files N]
 
 Both cleaners run on the same inputs, each in a child process that imports its own copydesk
 (the old one from `git archive OLD copydesk`, in a temporary folder):
@@ -35,7 +35,6 @@ from pathlib import Path
 from bench.common import REPO, git, say
 from bench.corpus import DEV_TARBALL, unpack_dev_pages
 
-DEFAULT_CORPUS = Path("/work/corpus/text-10000")
 MAX_FILE_BYTES = 20_000_000
 
 
@@ -181,7 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--old", default="main", help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes of each, alternating")
     parser.add_argument(
-        "--corpus", type=Path, default=None, help=f"a folder of inputs (default {DEFAULT_CORPUS})"
+        "--corpus",
+        type=Path,
+        default=None,
+        help="a folder of inputs, e.g. bench.pipeline_scale's 10k files kept with --keep "
+        "(default: the dev dumps alone)",
     )
     parser.add_argument("--files", type=int, default=None, help="only the first N corpus files")
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
@@ -192,8 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         child(args.tree.resolve(), args.dumps, args.corpus, args.files, args.child)
         return 0
 
-    corpus = args.corpus or DEFAULT_CORPUS
-    if not corpus.is_dir():
+    corpus = args.corpus
+    if corpus is not None and not corpus.is_dir():
         say(f"no corpus folder {corpus}: the dev dumps alone")
         corpus = None
     with tempfile.TemporaryDirectory(prefix="copydesk-identity-") as tmp:
