@@ -75,14 +75,17 @@ def quarantine_articles(
     return AuditResult(_counts(con), moved, time.perf_counter() - start)
 
 
-def _build(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, again: bool = False) -> None:
-    """Build the audit tables from staging; `again` when the batch was built before and has
-    since only lost articles (the near-duplicate candidates are then kept, less theirs)."""
+def _build(
+    con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, after_quarantine: bool = False
+) -> None:
+    """Build the audit tables from staging; `after_quarantine` when the batch was built before
+    and has since only lost articles (the near-duplicate candidates are then kept, less
+    theirs)."""
     params = {"run_id": run_id, "cut": cfg.cross_article_paragraphs == "cut"}
     policy = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
     for name in BUILD:
         if name == NEAR_DUPLICATES:
-            cluster_near_duplicates(con, policy, again)
+            cluster_near_duplicates(con, policy, after_quarantine)
             continue
         sql = read_sql(name)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
@@ -111,7 +114,7 @@ def _quarantine_and_rebuild(
             con.execute(read_sql("audit/drop_failed", table=table))
     finally:
         con.unregister("failed")
-    _build(con, run_id, cfg, again=True)
+    _build(con, run_id, cfg, after_quarantine=True)
     return len(failures)
 
 

@@ -59,6 +59,9 @@ class Rule:
         return found is not None
 
 
+_UNSEEN = object()  # a line the Matcher has not matched yet (None means: no rule)
+
+
 class Matcher:
     """The first of some rules that marks a paragraph. Most paragraphs match none, so two
     cheap tests come first: whether the paragraph holds any of the literal words the rules'
@@ -87,8 +90,11 @@ class Matcher:
         # Pages of a site repeat their menus, prompts and footers (a third of the lines of
         # the dev pages' dumps repeat one seen before): each is matched once.
         key = (text, min(index, self.past_positions))
-        if key in self.seen:
-            return self.seen[key]
+        # One lookup, not `in` then `[]`: a batch cleaning on another thread may clear the dict
+        # between the two.
+        rule = self.seen.get(key, _UNSEEN)
+        if rule is not _UNSEEN:
+            return rule  # type: ignore[return-value]
         if len(self.seen) >= SEEN_LINES:
             self.seen.clear()
         rule = self.seen[key] = self._first(text, index, literal_found)

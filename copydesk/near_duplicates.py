@@ -56,6 +56,7 @@ class Level:
             level=self.name,
             id=self.id_column,
             new_members=read_sql(f"near_duplicates/{self.name}_new_members"),
+            replaced=read_sql(f"near_duplicates/{self.name}_replaced"),
         )
 
     def own_sql(self, query: str) -> str:
@@ -79,14 +80,17 @@ PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=22, rows=3, lead_shingle
 
 
 def cluster_new_members(
-    con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy, again: bool = False
+    con: duckdb.DuckDBPyConnection,
+    level: Level,
+    policy: NearDupPolicy,
+    after_quarantine: bool = False,
 ) -> list[tuple[str, str]]:
     """Cluster the level's new members with each other and the published ones, into
     audit.<level>_matches; returns the merges of existing clusters (kept, merged).
 
-    `again`: the batch was clustered before and has since only lost articles, so the band
-    join is not run again; the pairs of the members that left are dropped instead."""
-    if again:
+    `after_quarantine`: the batch was clustered before and has since only lost articles, so
+    the band join is not run again; the pairs of the members that left are dropped instead."""
+    if after_quarantine:
         con.execute(level.sql("drop_gone_candidates"))
     else:
         rekey_published(con, level)
@@ -258,14 +262,16 @@ def _published_ranks(con, level: Level, members: set[str]) -> dict[str, tuple]:
 
 
 def cluster_near_duplicates(
-    con: duckdb.DuckDBPyConnection, policy: NearDupPolicy, again: bool = False
+    con: duckdb.DuckDBPyConnection, policy: NearDupPolicy, after_quarantine: bool = False
 ) -> None:
     """Cluster the staged articles and their new paragraph texts, into audit.article_matches
-    (with duplicate_of), audit.paragraph_matches and audit.new_cluster_merges; `again` after
-    articles left a batch clustered before (see cluster_new_members)."""
-    merges = [("article", *m) for m in cluster_new_members(con, ARTICLES, policy, again)]
+    (with duplicate_of), audit.paragraph_matches and audit.new_cluster_merges;
+    `after_quarantine`: articles left a batch clustered before (see cluster_new_members)."""
+    merges = [("article", *m) for m in cluster_new_members(con, ARTICLES, policy, after_quarantine)]
     con.execute(read_sql("near_duplicates/article_duplicate_of"))
-    merges += [("paragraph", *m) for m in cluster_new_members(con, PARAGRAPHS, policy, again)]
+    merges += [
+        ("paragraph", *m) for m in cluster_new_members(con, PARAGRAPHS, policy, after_quarantine)
+    ]
     con.execute(
         "create or replace table audit.new_cluster_merges "
         "(level varchar, kept_cluster_id varchar, merged_cluster_id varchar)"

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # beside the warehouse file. DuckDB creates it when it first spills and empties it after.
     duckdb_temp_dir: Path | None = None
     # Articles Great Expectations validates at once (the audit batch is read in chunks of
-    # this many, in the order they were staged); uniqueness over the batch is checked in SQL.
+    # this many, in storage order); uniqueness over the batch is checked in SQL.
     # 10,000 articles of ~3.4 KB cost ~270 MB of RSS in DuckDB's .df() and GX (50,000: ~1.1 GB)
     # and validate as fast as larger chunks (bench/validate_scale.py).
     validate_chunk_rows: int = Field(10_000, ge=1)

@@ -34,7 +34,7 @@ def site_of(url: str | None, source: str | None) -> str | None:
         name = re.sub(r"^www\.", "", host.group(1).lower())
         if name:
             return name
-    source = source.strip() if source else ""
+    source = source.strip(" ") if source else ""  # as DuckDB's trim(), which trims spaces only
     return source or None
 
 

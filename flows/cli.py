@@ -319,7 +319,7 @@ def run(
             if signum is None:
                 raise
             name = signal.Signals(signum).name
-            say(f"stopped by {name}: the run was ended and its Prefect server and workers stopped")
+            say(f"stopped by {name}: the run was ended and its workers stopped")
             raise typer.Exit(128 + signum) from None
         finally:
             if server is not None:

@@ -274,23 +274,12 @@ class KeptServer:
         """Let go of this run's share of the server; the server stays up for the next run."""
         if self._share is None:
             return
-        os.utime(self.home / IN_USE)  # the idle time counts from now
+        try:
+            os.utime(self.home / IN_USE)  # the idle time counts from now
+        except FileNotFoundError:
+            pass  # the home is gone, and with it the server: nothing to keep
         self._share.close()
         self._share = None
-
-
-def stop_kept_server(home: Path | None = None) -> int | None:
-    """Stop the kept server of a Prefect home now (SIGTERM); returns its pid, None if there
-    was none."""
-    path = (home or prefect_home()) / RECORD
-    try:
-        pid = json.loads(path.read_text(encoding="utf-8")).get("pid")
-    except (OSError, json.JSONDecodeError):
-        return None
-    if not isinstance(pid, int) or not _alive(pid):
-        return None
-    os.kill(pid, signal.SIGTERM)
-    return pid
 
 
 def _stop_when_idle(home: Path, keep: float) -> None:

@@ -295,7 +295,8 @@ create table if not exists published.site_lines (
 );
 
 -- The learned rules: a line of a site taken out of that site's articles on later runs, with
--- reason site_boilerplate. Delete a row to forget a rule (see docs/querying.md).
+-- reason site_boilerplate. A deleted row comes back while its line's count passes the threshold
+-- (see docs/querying.md).
 create table if not exists published.learned_rules (
     rule_id varchar primary key,    -- learned:<site>:<first 12 hex digits of paragraph_hash>
     site varchar not null,

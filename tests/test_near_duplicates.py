@@ -789,7 +789,9 @@ def test_a_rebuild_after_quarantine_finds_what_a_full_build_would(warehouse_at, 
     assert ("m", "old") in kept["article_candidates"]
 
 
-def test_a_quarantined_new_version_leaves_its_published_copy_a_candidate(warehouse_at, packs):
+def test_a_quarantined_new_version_takes_its_published_copy_away(warehouse_at, packs):
+    # Publishing replaces every article of a file the run read, so the old version of a
+    # quarantined one is gone: a near copy of it in the same run is an original.
     con = warehouse_at("quarantined_version")
     run(con, "r1", [raw("a", "a.txt", *BRIDGE)], packs)
 
@@ -801,7 +803,26 @@ def test_a_quarantined_new_version_leaves_its_published_copy_a_candidate(warehou
         failures={"a": ("too_short", "failed word_count")},
     )
 
-    assert clusters(con)["b"][:3] == ("a", "near", "a")
+    assert clusters(con)["b"][:3] == ("b", "canonical", None)
+    dangling = rows(
+        con,
+        "select paragraph_hash from published.paragraphs "
+        "where first_article_id not in (select article_id from published.articles)",
+    )
+    assert dangling == []
+
+
+def test_an_article_whose_file_now_fails_to_read_is_no_ones_original(warehouse_at, packs):
+    # a.txt is read again and now holds nothing: its published article goes with this run,
+    # so a near copy of it staged now must not be published as its duplicate.
+    con = warehouse_at("file_now_empty")
+    run(con, "r1", [raw("a", "a.txt", *BRIDGE)], packs)
+    batch = cleaned([raw("a", "a.txt", version=2), raw("b", "b.txt", *BRIDGE_EDITED)], packs)
+    assert [r.reason for r in batch.rejected] == ["empty"]
+
+    publish_run(con, "r2", [batch], run_settings())
+
+    assert clusters(con)["b"][:3] == ("b", "canonical", None)
 
 
 def audit_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

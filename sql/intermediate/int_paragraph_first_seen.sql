@@ -8,12 +8,19 @@ articles as (
     select * from audit.int_article_order
 ),
 
+replaced as (
+    -- the published articles of the files this run read: publishing replaces them (a new
+    -- version, or none when it is quarantined), so they carry no text earlier
+    select article_id
+    from published.articles
+    where source_file in (select source_file from staging.files)
+),
+
 earlier as (
-    -- a re-processed article does not count as an earlier carrier of its own text
     select paragraph_hash, min(first_article_id) as first_article_id
     from published.paragraphs
     semi join staged using (paragraph_hash)  -- the run's texts, not the whole warehouse's
-    where article_id not in (select article_id from articles)
+    anti join replaced using (article_id)
     group by paragraph_hash
 ),
 

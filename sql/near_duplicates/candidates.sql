@@ -8,6 +8,7 @@ with staged as (
 indexed as (
     select * from published.{level}_bands
     anti join staged using ({id})
+    anti join ({replaced}) as replaced using ({id})
 ),
 
 with_published as (

@@ -1,6 +1,6 @@
 -- after articles have left a batch clustered before: the {level} members no longer new (gone)
--- lose their band keys and candidate pairs, and a gone member that is published pairs again as
--- the published copy (a quarantined new version leaves the old one in place)
+-- lose their band keys and candidate pairs (a gone article's published version, if any, is
+-- replaced by this run all the same, so it pairs with nothing)
 create or replace temp table gone as
 select distinct bands.{id} as id
 from staging.{level}_bands as bands
@@ -11,13 +11,5 @@ where {id} in (select id from gone);
 
 delete from audit.{level}_candidates
 where a in (select id from gone) or b in (select id from gone);
-
-insert into audit.{level}_candidates
-select distinct staged.{id} as a, published.{id} as b
-from staging.{level}_bands as staged
-join (
-    select * from published.{level}_bands
-    semi join gone on {id} = gone.id
-) as published using (kind, band, band_key);
 
 drop table gone

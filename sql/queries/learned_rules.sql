@@ -1,8 +1,9 @@
 -- site boilerplate learned from the warehouse: each learned line with its provenance and how
 -- often later runs removed it; one row per rule_id
--- (forget one: delete from published.learned_rules where rule_id = '...';
---  forget a site, counts too, so it is not learned again at once: delete from
---  published.learned_rules, published.site_lines where site = '...')
+-- (a deleted rule is learned again by the next run whose articles carry the line, its count
+--  still over the threshold; to forget a site, counts too, run both:
+--  delete from published.learned_rules where site = '...';
+--  delete from published.site_lines where site = '...';)
 with learned as (
     select * from published.learned_rules
 ),
@@ -19,8 +20,7 @@ runs as (
 removed as (
     select
         rule_id,
-        count(*) as removed_since,
-        count(distinct article_id) as articles_since
+        count(*) as removed_since
     from removals
     group by rule_id
 ),
