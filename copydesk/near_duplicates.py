@@ -140,7 +140,7 @@ def cluster_new_members(
 def rekey_published(con: duckdb.DuckDBPyConnection, level: Level) -> int:
     """Recompute the level's published band keys from its published texts when they were
     computed with another layout (keys of two layouts never meet); returns the members
-    re-keyed. The layout is recorded last, so an interrupted re-keying starts again."""
+    re-keyed, all or nothing."""
     layout = (level.bands, level.rows, level.lead_shingles, level.min_shingles)
     stored = con.execute(
         "select bands, band_rows, lead_shingles, min_shingles "
@@ -152,19 +152,31 @@ def rekey_published(con: duckdb.DuckDBPyConnection, level: Level) -> int:
         if stored is None:
             _record_layout(con, level.name, layout)
         return rekeyed
-    con.execute(f"delete from published.{level.name}_bands")
-    after = ""  # a page at a time, by id, on `con`: a second connection reading while this
-    # one writes could hold up its commits
-    query = level.own_sql("published_texts")
-    while chunk := con.execute(query, {"after": after, "limit": REKEY_CHUNK}).fetchall():
-        ids = [member for member, _ in chunk]
-        keys = band_key_table(level, ids, [words_for_hash(text) for _, text in chunk])
-        con.register("rekeyed", keys)
-        con.execute(f"insert into published.{level.name}_bands select * from rekeyed")
-        con.unregister("rekeyed")
-        rekeyed += len(chunk)
-        after = ids[-1]
-    _record_layout(con, level.name, layout)
+    # One transaction: a run that stops half-way leaves the old keys, never a part of the
+    # new ones. The texts are numbered once, then read a page at a time by number (DuckDB
+    # skips the row groups outside it), on this connection: a second one reading while this
+    # one writes could hold up its commits.
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from published.{level.name}_bands")
+        con.execute(
+            "create or replace temp table rekey_texts as select row_number() over () as n, * "
+            f"from ({level.own_sql('published_texts')})"
+        )
+        page = "select * exclude (n) from rekey_texts where n > $after and n <= $after + $limit"
+        while chunk := con.execute(page, {"after": rekeyed, "limit": REKEY_CHUNK}).fetchall():
+            ids = [member for member, _ in chunk]
+            keys = band_key_table(level, ids, [words_for_hash(text) for _, text in chunk])
+            con.register("rekeyed", keys)
+            con.execute(f"insert into published.{level.name}_bands select * from rekeyed")
+            con.unregister("rekeyed")
+            rekeyed += len(chunk)
+        con.execute("drop table rekey_texts")
+        _record_layout(con, level.name, layout)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     log.info(
         "%s band keys recomputed for %s published members: layout %s", level.name, rekeyed, layout
     )

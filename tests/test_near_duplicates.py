@@ -635,6 +635,7 @@ def test_bands_of_another_layout_are_recomputed_before_a_later_run_matches(con, 
     assert rows(con, "select count(*) from published.paragraph_bands") == [(3 * 32,)]
     con.execute("delete from published.band_layouts")
     monkeypatch.undo()
+    monkeypatch.setattr(near_duplicates, "REKEY_CHUNK", 2)  # three texts: two pages
 
     run(con, "r2", [raw("cycling", "b.txt", CYCLING, WATER_EDITED)], packs)
 

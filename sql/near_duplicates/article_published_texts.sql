@@ -1,5 +1,4 @@
--- (id, text) of the next $limit published articles after id $after, to compute their band keys
--- again
+-- (id, text) of every published article, to compute its band keys again
 with articles as (
     select * from published.articles
 ),
@@ -7,9 +6,6 @@ with articles as (
 final as (
     select article_id, body
     from articles
-    where article_id > $after
-    order by article_id
-    limit $limit
 )
 
 select * from final
