@@ -647,6 +647,14 @@ def test_bands_of_another_layout_are_recomputed_before_a_later_run_matches(con, 
         con,
         "select count(distinct paragraph_hash), count(*), max(band) from published.paragraph_bands",
     ) == [(4, 4 * PARAGRAPHS.bands, PARAGRAPHS.bands - 1)]
+    # Every published text keyed as a run keys it today, none left out by the paging.
+    texts = rows(con, "select distinct paragraph_hash, paragraph_text from published.paragraphs")
+    fresh = band_key_table(
+        PARAGRAPHS, [h for h, _ in texts], [normalize_for_hash(t).split() for _, t in texts]
+    )
+    assert sorted(rows(con, "select * from published.paragraph_bands")) == sorted(
+        zip(*(fresh.column(i).to_pylist() for i in range(fresh.num_columns)), strict=True)
+    )
     assert rows(con, "select * from published.band_layouts order by 1") == [
         ("article", 16, 8, 60, 0),
         ("paragraph", PARAGRAPHS.bands, PARAGRAPHS.rows, 0, PARAGRAPHS.min_shingles),
