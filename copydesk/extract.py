@@ -30,12 +30,16 @@ class Extracted:
 # blogs and forums that is sometimes the article itself. A short extraction from a page with
 # such markup is extracted again with comments on, and the longer text is kept when it reads
 # as an article (tests/test_extract.py). Short: under this many characters, about 250 words.
+# The second pass costs a whole extraction (0.2x trafilatura's time over the dev pages, where
+# it never changed the text), so it runs only when the comment markup holds enough text to
+# make the result long enough, and without metadata, which the first pass already found.
 SHORT_TEXT_CHARS = 1500
 LONGER_FACTOR = 3  # the text with comments must be this many times longer, and...
 LONGER_CHARS = 500  # ...this many characters longer
 _COMMENT_MARKUP = re.compile(
     r"""(?:id|class)\s*=\s*["'][^"']*(?:comment|disqus|kommentar)""", re.IGNORECASE
 )
+_COMMENT_NAME = re.compile("comment|disqus|kommentar", re.IGNORECASE)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -43,11 +47,16 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     doc = _bare_extraction(html, url, comments=False)
     text = (doc.text or "").strip() if doc is not None else ""
     whole = False
-    if len(text) < SHORT_TEXT_CHARS and _COMMENT_MARKUP.search(html):
-        with_comments = _bare_extraction(html, url, comments=True)
+    if (
+        len(text) < SHORT_TEXT_CHARS
+        and _COMMENT_MARKUP.search(html)
+        and _comment_markup_chars(html) >= (LONGER_FACTOR - 1) * len(text) + LONGER_CHARS
+    ):
+        # metadata only if the first pass found no text (and so no metadata either)
+        with_comments = _bare_extraction(html, url, comments=True, metadata=doc is None)
         longer = _article_in_comment_markup(text, with_comments)
         if longer is not None:
-            doc, text, whole = with_comments, longer, True
+            doc, text, whole = doc or with_comments, longer, True
     if doc is None or not text:
         raise ExtractError("trafilatura found no main text")
     return Extracted(
@@ -62,17 +71,41 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     )
 
 
-def _bare_extraction(html: str, url: str | None, comments: bool):
+def _bare_extraction(html: str, url: str | None, comments: bool, metadata: bool = True):
     # Imported on the first page, not with the module: a run of text files or with nothing
     # new never needs it (about a tenth of the flow's import time).
     import trafilatura
 
     try:
         return trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=comments, include_tables=True
+            html, url=url, with_metadata=metadata, include_comments=comments, include_tables=True
         )
     except Exception as exc:  # noqa: BLE001 - lxml and trafilatura fail in many ways on one bad page
         raise ExtractError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _comment_markup_chars(html: str) -> int:
+    """Characters of visible text inside elements whose class or id names comments (the
+    outermost of nested ones): all a second pass with comments on could add."""
+    from trafilatura import load_html  # imported lazily, as in _bare_extraction
+
+    tree = load_html(html)
+    if tree is None:
+        return 0
+    total = 0
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or not _COMMENT_NAME.search(
+            f"{element.get('class', '')} {element.get('id', '')}"
+        ):
+            continue
+        if any(
+            _COMMENT_NAME.search(f"{a.get('class', '')} {a.get('id', '')}")
+            for a in element.iterancestors()
+        ):
+            continue
+        text = element.xpath(".//text()[not(ancestor::script or ancestor::style)]")
+        total += len(" ".join(" ".join(text).split()))
+    return total
 
 
 def _article_in_comment_markup(text: str, doc) -> str | None:

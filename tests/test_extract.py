@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from copydesk.comments import reads_as_comments
-from copydesk.extract import ExtractError, extract_html
+from copydesk.extract import ExtractError, _comment_markup_chars, extract_html
 
 PARAS = [
     "The old mill on the river was built in 1832 by a family of weavers who had come down from "
@@ -58,6 +58,49 @@ def test_an_article_in_markup_named_like_comments_is_kept_whole():
     for paragraph in PARAS:
         assert paragraph in page_text.text
     assert page_text.title == "The Mill on the River"
+
+
+def test_the_article_keeps_the_metadata_of_the_page_when_kept_whole():
+    with_meta = ARTICLE_IN_COMMENT_MARKUP.replace(
+        "</title>",
+        "</title><meta name='author' content='Ada Lovelace'>"
+        "<meta property='article:published_time' content='2026-03-02'>",
+    )
+    page_text = extract_html(with_meta)
+    assert page_text.with_comment_markup
+    assert (page_text.author, page_text.date) == ("Ada Lovelace", "2026-03-02")
+
+
+def test_an_article_only_in_comment_markup_is_found_with_its_metadata():
+    # with comments off trafilatura finds no text at all here, so no metadata either
+    html = (
+        "<html><head><title>The Mill</title><meta name='author' content='Ada Lovelace'>"
+        "</head><body><div class='comment-content entry'>"
+        + "".join(f"<p>{p}</p>" for p in PARAS)
+        + "</div></body></html>"
+    )
+    page_text = extract_html(html)
+    assert page_text.with_comment_markup
+    assert PARAS[-1] in page_text.text
+    assert (page_text.title, page_text.author) == ("The Mill", "Ada Lovelace")
+
+
+@pytest.mark.parametrize(
+    ("body", "chars"),
+    [
+        ("<p>No markup named like comments.</p>", 0),
+        ("<div class='comment-list'><p>Four words of text.</p></div>", 19),
+        # nested: counted once, at the outermost element; scripts are no visible text
+        (
+            "<div id='Comments'><div class='comment'><p>Four words  of\ntext.</p>"
+            "<script>var comment = 1;</script></div></div>",
+            19,
+        ),
+        ("<section class='disqus'>ab</section><p>x</p><div class='kommentare'>cd</div>", 4),
+    ],
+)
+def test_comment_markup_chars_counts_the_text_a_second_pass_could_add(body, chars):
+    assert _comment_markup_chars(f"<html><body>{body}</body></html>") == chars
 
 
 def test_readers_posts_are_not_taken_for_the_article():
