@@ -599,7 +599,7 @@ def derive(run: dict, stats: CorpusStats, floor: dict | None) -> dict:
     if floor:
         out["floor_multiple"] = round(wall / floor["floor_s"], 1) if floor["floor_s"] else None
     counts = run.get("run") or {}
-    if counts:
+    if counts.get("status") == "published":  # a failed run's row has no counts
         out["balanced"] = counts["articles_read"] == (
             counts["published"] + counts["duplicates"] + counts["quarantined"]
         )
