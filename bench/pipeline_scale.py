@@ -738,7 +738,7 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
         c = r["corpus"]
         for run in r["runs"]:
             counts = run.get("run") or {}
-            if not counts:
+            if counts.get("status") != "published":
                 lines.append(
                     f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |||||"
                 )
