@@ -318,9 +318,7 @@ def clean_batch(batch: Sequence[RawArticle], packs: Sequence[RulePack]) -> StepR
             result.reject(_reject(raw, "extract_failed", str(exc)))
             continue
         if not article.paragraphs:
-            reasons = sorted({r.reason for r in article.removals})
-            detail = f"nothing left after cleaning (removed: {', '.join(reasons) or 'nothing'})"
-            result.reject(_reject(raw, "empty", detail))
+            result.reject(reject_empty(raw, article.removals))
         else:
             result.keep(article)
     result.check_balance()
@@ -460,6 +458,13 @@ _CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
 
 def _content_words(text: str) -> set[str]:
     return set(_CONTENT_WORD.findall(text.lower()))
+
+
+def reject_empty(raw: RawArticle, removals: Sequence[Removal]) -> Rejected:
+    """An article whose every paragraph a step removed: quarantined as `empty`, naming why."""
+    reasons = sorted({r.reason for r in removals})
+    detail = f"nothing left after cleaning (removed: {', '.join(reasons) or 'nothing'})"
+    return _reject(raw, "empty", detail)
 
 
 def _reject(raw: RawArticle, reason: str, detail: str) -> Rejected:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from copydesk.records import CleanArticle, RawArticle, Rejected, Removal, StepResult
+from copydesk.clean import reject_empty
+from copydesk.records import CleanArticle, Removal, StepResult
 from copydesk.text_keys import key_hash, normalize_for_hash
 from copydesk.warehouse import read_sql
 
@@ -116,7 +117,7 @@ def drop_learned_lines(
         if not removed:
             result.keep(article)
         elif not keep:
-            result.reject(_empty(article.raw, article.removals + tuple(removed)))
+            result.reject(reject_empty(article.raw, article.removals + tuple(removed)))
         else:
             result.keep(
                 dataclasses.replace(
@@ -132,16 +133,3 @@ def drop_learned_lines(
 
 def _at(removal: Removal) -> int:
     return removal.position
-
-
-def _empty(raw: RawArticle, removals: tuple[Removal, ...]) -> Rejected:
-    reasons = ", ".join(sorted({r.reason for r in removals}))
-    return Rejected(
-        source_file=raw.source_file,
-        item=raw.item,
-        step="clean",
-        reason="empty",
-        detail=f"nothing left after cleaning (removed: {reasons})",
-        article_id=raw.article_id,
-        original_text=raw.content,
-    )
