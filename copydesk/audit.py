@@ -28,6 +28,10 @@ BUILD = (
     "marts/articles",
 )
 STAGED_BY_ARTICLE = ("paragraphs", "removals", "articles")  # rows a failed article leaves
+# marts/articles joins each article's paragraphs into its body by an aggregate that holds them in
+# memory: it is built for this many staged articles at a time, so its memory does not grow with
+# the run (100k articles with DuckDB limited to 1 GB failed in one statement).
+ARTICLES_PER_CHUNK = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,27 @@ def _build(
             continue
         sql = read_sql(name)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
-        con.execute(f"create or replace table audit.{name.rsplit('/', 1)[1]} as {sql}", used)
+        table = f"audit.{name.rsplit('/', 1)[1]}"
+        if name == "marts/articles":
+            _build_by_article_chunks(con, table, sql, used)
+        else:
+            con.execute(f"create or replace table {table} as {sql}", used)
+
+
+def _build_by_article_chunks(
+    con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str, object]
+) -> None:
+    """Materialize `sql` as `table` one range of staging.articles' rowids at a time (its
+    $first_row and $last_row); gaps left by quarantined articles only make a chunk smaller."""
+    ((low, high),) = con.execute(
+        "select coalesce(min(rowid), 0), coalesce(max(rowid), -1) from staging.articles"
+    ).fetchall()
+    for first in range(low, max(low, high) + 1, ARTICLES_PER_CHUNK):
+        rows = {**params, "first_row": first, "last_row": first + ARTICLES_PER_CHUNK - 1}
+        if first == low:  # the first chunk makes the table, even when there are no articles
+            con.execute(f"create or replace table {table} as {sql}", rows)
+        else:
+            con.execute(f"insert into {table} {sql}", rows)
 
 
 def _quarantine_and_rebuild(

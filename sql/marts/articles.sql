@@ -1,6 +1,8 @@
--- one row per article about to be published, duplicates of an earlier body included
+-- one row per article about to be published, duplicates of an earlier body included; built
+-- for the staged articles of rowids $first_row to $last_row at a time, because the ordered
+-- string_agg below holds a whole group's text in memory and does not spill to disk
 with articles as (
-    select * from staging.articles
+    select * from staging.articles where rowid between $first_row and $last_row
 ),
 
 duplicates as (
@@ -9,6 +11,7 @@ duplicates as (
 
 paragraphs as (
     select * from audit.paragraphs
+    where article_id in (select article_id from articles)
 ),
 
 bodies as (
