@@ -1,7 +1,8 @@
 -- one row per staged paragraph, with the earliest article that carried the same text:
--- a published article first, else the first article of this run
+-- a published article first, else the first article of this run (without the text, which
+-- the marts take from staging: this table is sorted by text hash, and it is the run's size)
 with staged as (
-    select * from staging.paragraphs
+    select article_id, position, paragraph_hash, word_count from staging.paragraphs
 ),
 
 articles as (
@@ -39,7 +40,6 @@ final as (
     select
         first_in_run.article_id,
         first_in_run.position,
-        first_in_run.paragraph_text,
         first_in_run.paragraph_hash,
         first_in_run.word_count,
         coalesce(earlier.first_article_id, first_in_run.first_in_run_id) as first_article_id

@@ -1,8 +1,24 @@
 -- one row per paragraph of a body about to be published; with the cut policy ($cut),
 -- paragraphs an earlier article carried leave the body, unless that would leave nothing
 -- (an excerpt of another article) or the article is a whole-body duplicate
-with paragraphs as (
+with first_seen as (
     select * from audit.int_paragraph_first_seen
+),
+
+texts as (
+    select article_id, position, paragraph_text from staging.paragraphs
+),
+
+paragraphs as (
+    select
+        first_seen.article_id,
+        first_seen.position,
+        texts.paragraph_text,
+        first_seen.paragraph_hash,
+        first_seen.word_count,
+        first_seen.first_article_id
+    from first_seen
+    join texts using (article_id, position)
 ),
 
 duplicates as (

@@ -11,14 +11,19 @@ kept as (
     select article_id, position from audit.paragraphs
 ),
 
+texts as (
+    select article_id, position, paragraph_text from staging.paragraphs
+),
+
 cut as (
     select
         first_seen.article_id,
         first_seen.position,
-        first_seen.paragraph_text as removed_text,
+        texts.paragraph_text as removed_text,
         'duplicate_exact' as reason,
         'dedup/cross-article' as rule_id
     from first_seen
+    join texts using (article_id, position)
     anti join kept using (article_id, position)
 ),
 
