@@ -62,9 +62,10 @@ from copydesk.ingest import DecodeError, decode_bytes
 from copydesk.summary import critical_path_seconds
 
 FILES_PER_FOLDER = 1000
-# Disk one input file takes with its share of the warehouse, measured at 10k files (8 kB of
-# input, 66 kB of warehouse): checked before a run that would fill the disk halfway.
-DISK_MB_PER_FILE = 0.075
+# Disk one generated input file takes, and its share of the warehouse (with DuckDB's spill
+# files), measured at 10k files (10 kB and 56 kB): checked before generating.
+INPUT_MB_PER_FILE = 0.01
+WAREHOUSE_MB_PER_FILE = 0.065
 GENERATE_CHUNK = 2000  # files generated per call of the article generator
 
 # Shares of the text corpus's files, by kind (the rest are .txt page dumps).
@@ -614,7 +615,7 @@ def derive(run: dict, stats: CorpusStats, floor: dict | None) -> dict:
 def measure_text(n: int, args, work: Path) -> dict:
     """Text corpus of n files: full runs per worker count, the floor, then the increment."""
     corpus = Corpus("text", args.seed, work)
-    input_dir = work / f"text-{n}"
+    input_dir = args.inputs_dir / f"text-{n}"
     start = time.perf_counter()
     stats = corpus.write(input_dir, 0, n)
     report: dict = {"size": n, "mix": "text", "generate_s": round(time.perf_counter() - start, 1)}
@@ -968,6 +969,12 @@ def main() -> None:
     parser.add_argument(
         "--tmp", default=None, help="folder for the temporary inputs and warehouses"
     )
+    parser.add_argument(
+        "--inputs",
+        default=None,
+        help="folder for the generated text files if not --tmp (a tmpfs such as /dev/shm "
+        "leaves the disk to the warehouses)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--out", type=Path, help="[default: bench/out/pipeline_scale.json]")
     parser.add_argument("--results", type=Path, help="[default: bench/RESULTS-pipeline-scale.md]")
@@ -998,14 +1005,29 @@ def main() -> None:
         say(f"wrote {args.results}")
         return
     work = Path(tempfile.mkdtemp(prefix="pipeline_scale_", dir=args.tmp))
-    need_gb = sum(args.sizes) * DISK_MB_PER_FILE / 1024
-    free_gb = shutil.disk_usage(work).free / 2**30
-    if need_gb > free_gb:
-        shutil.rmtree(work, ignore_errors=True)
-        sys.exit(
-            f"pipeline_scale: {work.parent} has {free_gb:.0f} GB free, the sizes need about "
-            f"{need_gb:.0f} GB (inputs and warehouses); give --tmp on a larger disk"
-        )
+    args.inputs_dir = (
+        Path(tempfile.mkdtemp(prefix="pipeline_scale_inputs_", dir=args.inputs))
+        if args.inputs
+        else work
+    )
+    need_gb: dict[int, float] = {}  # by file system
+    for folder, mb_per_file in (
+        (work, WAREHOUSE_MB_PER_FILE),
+        (args.inputs_dir, INPUT_MB_PER_FILE),
+    ):
+        device = folder.stat().st_dev
+        need_gb[device] = need_gb.get(device, 0.0) + sum(args.sizes) * mb_per_file / 1024
+    for folder in (work, args.inputs_dir):
+        need = need_gb[folder.stat().st_dev]
+        free_gb = shutil.disk_usage(folder).free / 2**30
+        if need > free_gb:
+            for made in {work, args.inputs_dir}:
+                shutil.rmtree(made, ignore_errors=True)
+            sys.exit(
+                f"pipeline_scale: {folder.parent} has {free_gb:.0f} GB free, the sizes need "
+                f"about {need:.0f} GB there (inputs and warehouses); give --tmp or --inputs on "
+                "a larger disk"
+            )
     meta = {
         "command": " ".join(["python -m bench.pipeline_scale", *sys.argv[1:]]),
         "started": datetime.now().isoformat(timespec="seconds"),
@@ -1017,7 +1039,7 @@ def main() -> None:
         "settings": {
             k: v
             for k, v in vars(args).items()
-            if k in ("seed", "workers", "html_pages", "html_workers", "incremental_share")
+            if k in ("seed", "workers", "html_pages", "html_workers", "incremental_share", "inputs")
         },
     }
     reports: list[dict] = []
@@ -1036,7 +1058,8 @@ def main() -> None:
     finally:
         save()
         if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+            for made in {work, args.inputs_dir}:
+                shutil.rmtree(made, ignore_errors=True)
     write_results(args.results, markdown(reports, [meta]))
     say(f"wrote {args.out} and {args.results}")
 
