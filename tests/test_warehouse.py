@@ -639,26 +639,28 @@ def test_quarantine_articles_moves_an_article_out_of_the_audit_batch(con, packs)
     ]
 
 
-def test_articles_built_in_chunks_equal_one_build(con, packs, monkeypatch):
+def test_marts_built_in_chunks_equal_one_build(con, packs, monkeypatch):
     batch = staged(
         [
             raw("a", "a.txt", HARBOUR, FERRY),
             raw("b", "b.txt", SCHOOL, COMMENT, LIBRARY),
             raw("c", "c.txt", BUDGET, COST),
             raw("d", "d.txt", HARBOUR, FERRY),
-            raw("e", "e.txt", RIDERSHIP, BUDGET),
+            raw("e", "e.txt", RIDERSHIP, FERRY),
         ],
         packs,
     )
     failures = {"c": ("boilerplate_left", "a gap in the staged rowids")}
     run(con, "r1", [batch], cut=True, failures=failures, publish=False)
-    whole = sorted(rows(con, "select * from audit.articles"))
-    assert len(whole) == 4
+    marts = ("articles", "paragraphs", "removals")
+    whole = {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts}
+    assert len(whole["articles"]) == 4
+    assert ("e", 1, FERRY, "duplicate_exact", CUT_RULE) in whole["removals"]
 
     monkeypatch.setattr(audit, "ARTICLES_PER_CHUNK", 2)  # chunks {a, b}, {d}, {e}: c is gone
     audit._build(con, "r1", run_settings(cross_article_paragraphs="cut"))
 
-    assert sorted(rows(con, "select * from audit.articles")) == whole
+    assert {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts} == whole
     assert duplicates(con, "audit")["d"] == "a"
 
 

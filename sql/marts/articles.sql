@@ -1,6 +1,5 @@
 -- one row per article about to be published, duplicates of an earlier body included; built
--- for the staged articles of rowids $first_row to $last_row at a time, because the ordered
--- string_agg below holds a whole group's text in memory and does not spill to disk
+-- for the staged articles of rowids $first_row to $last_row at a time
 with articles as (
     select * from staging.articles where rowid between $first_row and $last_row
 ),
@@ -11,7 +10,7 @@ duplicates as (
 
 paragraphs as (
     select * from audit.paragraphs
-    where article_id in (select article_id from articles)
+    semi join articles using (article_id)
 ),
 
 bodies as (

@@ -1,24 +1,14 @@
 -- one row per paragraph of a body about to be published; with the cut policy ($cut),
 -- paragraphs an earlier article carried leave the body, unless that would leave nothing
--- (an excerpt of another article) or the article is a whole-body duplicate
-with first_seen as (
+-- (an excerpt of another article) or the article is a whole-body duplicate; built for the
+-- staged articles of rowids $first_row to $last_row at a time, the text joined last
+with chunk as (
+    select article_id from staging.articles where rowid between $first_row and $last_row
+),
+
+first_seen as (
     select * from audit.int_paragraph_first_seen
-),
-
-texts as (
-    select article_id, position, paragraph_text from staging.paragraphs
-),
-
-paragraphs as (
-    select
-        first_seen.article_id,
-        first_seen.position,
-        texts.paragraph_text,
-        first_seen.paragraph_hash,
-        first_seen.word_count,
-        first_seen.first_article_id
-    from first_seen
-    join texts using (article_id, position)
+    semi join chunk using (article_id)
 ),
 
 duplicates as (
@@ -27,17 +17,34 @@ duplicates as (
 
 marked as (
     select
-        paragraphs.*,
-        $cut and paragraphs.first_article_id <> paragraphs.article_id
+        first_seen.*,
+        $cut and first_seen.first_article_id <> first_seen.article_id
             and duplicates.duplicate_of is null as cut
-    from paragraphs
+    from first_seen
     join duplicates using (article_id)
 ),
 
-final as (
+kept as (
     select * exclude (cut)
     from marked
     qualify not cut or bool_and(cut) over (partition by article_id)
+),
+
+texts as (
+    select article_id, position, paragraph_text from staging.paragraphs
+    semi join chunk using (article_id)
+),
+
+final as (
+    select
+        kept.article_id,
+        kept.position,
+        texts.paragraph_text,
+        kept.paragraph_hash,
+        kept.word_count,
+        kept.first_article_id
+    from kept
+    join texts using (article_id, position)
 )
 
 select * from final

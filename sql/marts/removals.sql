@@ -1,18 +1,27 @@
--- one row per span removed from an article about to be published
-with cleaner as (
+-- one row per span removed from an article about to be published; built for the staged
+-- articles of rowids $first_row to $last_row at a time
+with chunk as (
+    select article_id from staging.articles where rowid between $first_row and $last_row
+),
+
+cleaner as (
     select * from staging.removals
+    semi join chunk using (article_id)
 ),
 
 first_seen as (
-    select * from audit.int_paragraph_first_seen
+    select article_id, position from audit.int_paragraph_first_seen
+    semi join chunk using (article_id)
 ),
 
 kept as (
     select article_id, position from audit.paragraphs
+    semi join chunk using (article_id)
 ),
 
 texts as (
     select article_id, position, paragraph_text from staging.paragraphs
+    semi join chunk using (article_id)
 ),
 
 cut as (
@@ -23,8 +32,8 @@ cut as (
         'duplicate_exact' as reason,
         'dedup/cross-article' as rule_id
     from first_seen
-    join texts using (article_id, position)
     anti join kept using (article_id, position)
+    join texts using (article_id, position)
 ),
 
 final as (
