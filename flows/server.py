@@ -235,11 +235,13 @@ class KeptServer:
                 found = {}
             identity = _identity()
             pid = found.get("pid")
+            # A live server of this Python and Prefect is used even if it does not answer yet:
+            # it may be booting for a run that started just before, or slow under load, and a
+            # second server on the same Prefect database is what must never happen.
             if (
                 isinstance(pid, int)
                 and _alive(pid)
                 and all(found.get(k) == v for k, v in identity.items())
-                and healthy(f"http://127.0.0.1:{found.get('port')}/api", timeout=2.0)
             ):
                 self.pid, self.port, self.reused = pid, int(found["port"]), True
                 return
@@ -267,7 +269,15 @@ class KeptServer:
             return None if _alive(pid) else -1
 
         status = self._process.poll if self._process is not None else found_status
-        _wait_healthy(self.api_url, status, self.startup_timeout, self.port)
+        try:
+            _wait_healthy(self.api_url, status, self.startup_timeout, self.port)
+        except ServerError as error:
+            if not self.reused:
+                raise
+            raise ServerError(
+                f"the kept Prefect server of {self.home} (pid {pid}) did not answer: {error}; "
+                f"stop it (kill {pid}) and run again"
+            ) from error
         return self.api_url
 
     def stop(self) -> None:

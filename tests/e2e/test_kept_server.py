@@ -85,3 +85,23 @@ def test_the_next_run_finds_the_kept_server_which_stops_when_idle(tmp_path: Path
     while alive(server) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not alive(server), f"the server was still up {KEEP + 60} s after the last run"
+
+
+def test_a_run_that_starts_while_the_server_boots_uses_it(tmp_path: Path, monkeypatch):
+    from flows.server import KeptServer
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    first, second = KeptServer(KEEP), KeptServer(KEEP)
+    first.start()
+    try:
+        second.start()  # the first one's server is still booting: nothing answers yet
+        assert (second.pid, second.port, second.reused) == (first.pid, first.port, True)
+        assert second.wait() == first.wait()
+    finally:
+        first.stop()
+        second.stop()
+        if first.pid is not None:
+            os.kill(first.pid, 15)
+            deadline = time.monotonic() + 30
+            while alive(first.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
