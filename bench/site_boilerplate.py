@@ -359,7 +359,8 @@ def render(results: dict) -> str:
 
 def learn_scale(count_rows: int, run_articles: int, repeats: int = 3) -> list[dict]:
     """Seconds of the learning step (inside publish) and of loading the learned lines, with
-    `count_rows` rows already in published.site_lines (30 sites), for a run of `run_articles`
+    `count_rows` rows already in published.site_lines and published.site_counted (30 sites;
+    count_rows / 15 published articles), for a run of `run_articles`
     articles of 15 lines each: the cost a run pays at scale. The run's tables are made up
     directly (only the columns learning reads), each repeat rolled back."""
     out = []
@@ -372,6 +373,19 @@ def learn_scale(count_rows: int, run_articles: int, repeats: int = 3) -> list[di
         con.execute(
             "insert into published.site_articles "
             "select 'site' || i || '.example', $n // 450 from range(30) t(i)",
+            {"n": count_rows},
+        )
+        # Counted per article too: 15 lines each, every counted article still a published
+        # original (the columns learning does not read filled with placeholders).
+        con.execute(
+            "insert into published.site_counted select 'p' || (i // 15), "
+            "'site' || (i % 30) || '.example', lpad(to_hex(hash(i)), 16, '0') from range($n) t(i)",
+            {"n": count_rows},
+        )
+        con.execute(
+            "insert into published.articles select 'p' || i, 'p' || i || '.txt', 0, 1, null, "
+            "null, null, null, null, null, 'body', [], 1, false, null, 'h', 'old' "
+            "from range($n // 15) t(i)",
             {"n": count_rows},
         )
         con.execute("checkpoint")
@@ -394,7 +408,7 @@ def learn_scale(count_rows: int, run_articles: int, repeats: int = 3) -> list[di
         for _ in range(repeats):
             con.execute("begin transaction")
             start = time.perf_counter()
-            site_boilerplate.learn(con, "run-x", Learning(5, 0.10))
+            site_boilerplate.update_counts(con, "run-x", Learning(5, 0.10))
             learned_at = time.perf_counter()
             site_boilerplate.load_learned(con)
             loaded_at = time.perf_counter()

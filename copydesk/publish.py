@@ -17,16 +17,13 @@ from copydesk.warehouse import read_sql
 log = logging.getLogger(__name__)
 
 # What publishing does, in order: sql/publish/<name>.sql, each run once, or once per table
-# for the deletes. The cluster merges run between the clusters and the paragraphs; with
-# learning on, the replaced articles leave the site line counts before their rows are deleted,
-# and the run's own lines are counted and learned from last.
+# for the deletes. The cluster merges run between the clusters and the paragraphs; the site
+# line counts are updated last, once the published originals are known.
 REPLACED_BY_ARTICLE = ("paragraphs", "removals", "articles", "article_bands", "article_clusters")
 MERGES = "merges"
-FORGET_REPLACED = "forget_replaced"
-LEARN = "learn"
+SITE_COUNTS = "site_counts"
 STEPS = (
     "replaced",
-    FORGET_REPLACED,
     "delete_replaced",
     "delete_quarantine",
     "articles",
@@ -40,7 +37,7 @@ STEPS = (
     "quarantine",
     "files",
     "documents",
-    LEARN,
+    SITE_COUNTS,
 )
 
 
@@ -52,7 +49,8 @@ def publish_batch(
 ) -> RunSummary:
     """Replace the published rows of every file this run ingested with the audit batch and
     record the run as published, all at once; returns the summary with the publish seconds.
-    With `learning`, the run's lines also count towards learned site boilerplate."""
+    With `learning`, the run's lines also count towards learned site boilerplate; articles
+    counted before that stop being published originals leave the counts in any case."""
     start = time.perf_counter()
     check_owner(con, run_id)
     con.execute("begin transaction")
@@ -60,13 +58,9 @@ def publish_batch(
         for step in STEPS:
             if step == MERGES:
                 _merge_clusters(con, run_id)
-            elif step in (FORGET_REPLACED, LEARN):
-                if learning is None:
-                    continue
-                if step == FORGET_REPLACED:
-                    site_boilerplate.forget_replaced(con)
-                else:
-                    learned = site_boilerplate.learn(con, run_id, learning)
+            elif step == SITE_COUNTS:
+                learned = site_boilerplate.update_counts(con, run_id, learning)
+                if learning is not None:
                     log.info("learned %d lines of site boilerplate", learned)
             elif step == "delete_replaced":
                 for table in REPLACED_BY_ARTICLE:

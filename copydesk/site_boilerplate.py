@@ -2,10 +2,11 @@
 articles of one site is the site's chrome, not its reporting.
 
 Learning is set-based SQL inside the publish transaction (sql/site_boilerplate/): each run
-adds its published originals' lines to a per-site count table and learns the lines that pass
-the threshold. Applying is a small pass after the cleaner: the flow loads the learned lines
-once per run (load_learned) and each batch drops them (drop_learned_lines), every removal
-recorded with reason `site_boilerplate` and the rule id `learned:<site>:<hash12>`."""
+adds its published originals' lines to a per-site count table, takes out those of the articles
+that stopped being published originals, and learns the lines that pass the threshold. Applying
+is a small pass after the cleaner: the flow loads the learned lines once per run
+(load_learned) and each batch drops them (drop_learned_lines), every removal recorded with
+reason `site_boilerplate` and the rule id `learned:<site>:<hash12>`."""
 
 from __future__ import annotations
 
@@ -75,22 +76,36 @@ def load_learned(con: duckdb.DuckDBPyConnection) -> LearnedLines:
     return LearnedLines(by_site)
 
 
-def learn(con: duckdb.DuckDBPyConnection, run_id: str, learning: Learning) -> int:
-    """Add this run's published originals to the per-site line counts and learn the lines that
-    pass the threshold; returns how many rules it learned. Runs inside the publish transaction,
-    after the audit batch is published and before staging is cleared."""
+def update_counts(con: duckdb.DuckDBPyConnection, run_id: str, learning: Learning | None) -> int:
+    """Take the counted articles that are no longer published originals out of the per-site
+    line counts; with `learning`, add this run's published originals and learn the lines that
+    pass the threshold. Returns how many rules it learned. Runs inside the publish
+    transaction, after the audit batch is published and before staging is cleared."""
+    counted = con.execute("select count(*) from published.site_counted").fetchone()
+    sites = con.execute("select count(*) from published.site_articles").fetchone()
+    if counted == (0,) and sites != (0,):
+        con.execute(read_sql("site_boilerplate/counted_before"))
+    con.execute(read_sql("site_boilerplate/forgotten"))
+    _change_counts(con, run_id, "forgotten", -1)
+    con.execute("delete from published.site_counted where article_id in (from forgotten)")
+    if learning is not None:
+        con.execute(read_sql("site_boilerplate/count_run"))
+        _change_counts(con, run_id, "audit.articles", 1)
+    # Only now: a line this run published again keeps the first run that published it.
+    con.execute("delete from published.site_lines where articles <= 0")
+    con.execute("delete from published.site_articles where articles <= 0")
+    if learning is None:
+        return 0
     params = {"run_id": run_id, **learning.params()}
-    con.execute(read_sql("site_boilerplate/site_articles"))
-    con.execute(read_sql("site_boilerplate/site_lines"), {"run_id": run_id})
     row = con.execute(read_sql("site_boilerplate/learned_rules"), params).fetchone()
     return int(row[0]) if row else 0
 
 
-def forget_replaced(con: duckdb.DuckDBPyConnection) -> None:
-    """Take the articles a run replaces (temp table `replaced`) out of the counts, before
-    their rows are deleted: their new versions count again."""
-    con.execute(read_sql("site_boilerplate/forget_site_lines"))
-    con.execute(read_sql("site_boilerplate/forget_site_articles"))
+def _change_counts(con: duckdb.DuckDBPyConnection, run_id: str, articles: str, sign: int) -> None:
+    """Add (`sign` 1) or subtract (-1) the counted lines of the articles in table `articles`."""
+    params = {"sign": sign, "run_id": run_id}
+    con.execute(read_sql("site_boilerplate/site_lines", articles=articles), params)
+    con.execute(read_sql("site_boilerplate/site_articles", articles=articles), {"sign": sign})
 
 
 def drop_learned_lines(

@@ -294,6 +294,15 @@ create table if not exists published.site_lines (
     first_run_id varchar not null   -- the first run that published the line on this site
 );
 
+-- ...and which lines were counted for which article, so an article that stops being a published
+-- original (replaced, quarantined, now a copy in another's cluster) leaves the counts exactly
+-- as it entered them.
+create table if not exists published.site_counted (
+    article_id varchar not null,
+    site varchar not null,
+    paragraph_hash varchar not null
+);
+
 -- The learned rules: a line of a site taken out of that site's articles on later runs, with
 -- reason site_boilerplate. A deleted row comes back while its line's count passes the threshold
 -- (see docs/querying.md).

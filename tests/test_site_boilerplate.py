@@ -21,7 +21,7 @@ from copydesk.site_boilerplate import (
     rule_id,
     site_of,
 )
-from tests.conftest import cleaned, paragraph_hash, publish_run
+from tests.conftest import cleaned, paragraph_hash, publish_run, run_settings
 
 # Lines a site prints on its pages: body-like enough that no rule pack or page-dump heuristic
 # takes them, so only learning can.
@@ -162,6 +162,50 @@ def test_counts_grow_run_by_run_and_replaced_versions_count_once(con, packs):
     assert learned(con)[CHROME][1:] == (5, 5, "r1", "r3")
 
 
+def counts(con: duckdb.DuckDBPyConnection, line: str = CHROME) -> tuple:
+    """The site's count of original articles, and of those carrying `line`."""
+    site = con.execute("select articles from published.site_articles").fetchall()
+    lines = con.execute(
+        "select articles from published.site_lines where paragraph_hash = ?",
+        [paragraph_hash(line)],
+    ).fetchall()
+    return (site[0][0] if site else 0, lines[0][0] if lines else 0)
+
+
+def test_a_line_cut_from_a_body_leaves_the_counts_with_its_article(con, packs):
+    learning, cut = Learning(5, 0.05), run_settings(cross_article_paragraphs="cut")
+    first = [article(n, *story(n)[:2], CHROME, *story(n)[2:]) for n in range(3)]
+    publish_run(con, "r1", [batch(first, packs)], cut, learning=learning)
+    carriers = con.execute(
+        "select count(*) from published.paragraphs where paragraph_hash = ?",
+        [paragraph_hash(CHROME)],
+    ).fetchone()
+    assert (counts(con), carriers) == ((3, 3), (1,))  # counted before the cut took it out
+
+    # Two of the files change and no longer print the line: it leaves their counts.
+    again = [article(n, *story(n), version=2) for n in (1, 2)]
+    publish_run(con, "r2", [batch(again, packs)], cut, learning=learning)
+    assert counts(con) == (3, 1)
+
+
+def test_articles_that_stop_being_originals_leave_the_counts_even_with_learning_off(con, packs):
+    learning = Learning(5, 0.05)
+    first = [article(n, *story(n)[:2], CHROME, *story(n)[2:]) for n in range(4)]
+    publish_run(con, "r1", [batch(first, packs)], learning=learning)
+    assert counts(con) == (4, 4)
+
+    # Learning off: a file now an exact copy of another, one quarantined, one changed.
+    copy = article(1, *story(0)[:2], CHROME, *story(0)[2:], version=2)
+    bad = article(2, *story(2)[:2], CHROME, *story(2)[2:], version=2)
+    changed = article(3, *story(3), version=2)
+    failures = {bad.article_id: ("boilerplate_left", "a test's failure")}
+    publish_run(con, "r2", [batch([copy, bad, changed], packs)], failures=failures)
+    assert counts(con) == (1, 1)
+    assert con.execute("select distinct article_id from published.site_counted").fetchall() == [
+        ("a0",)
+    ]
+
+
 def test_learning_off_counts_nothing(con, packs):
     raws = [article(n, *story(n)[:2], CHROME, *story(n)[2:]) for n in range(6)]
     publish_run(con, "r1", [batch(raws, packs)])
@@ -197,3 +241,18 @@ def test_learned_lines_leave_their_site_s_articles_only(con, packs):
 def test_no_learned_lines_changes_nothing(packs):
     articles = batch([article(n, *story(n), CHROME) for n in range(2)], packs).articles
     assert drop_learned_lines(articles, LearnedLines()).kept == list(articles)
+
+
+def test_a_warehouse_counted_before_per_article_records_takes_its_published_lines(con, packs):
+    learning = Learning(5, 0.05)
+    first = [article(n, *story(n)[:2], CHROME, *story(n)[2:]) for n in range(4)]
+    publish_run(con, "r1", [batch(first, packs)], learning=learning)
+    con.execute("delete from published.site_counted")  # as a warehouse of the previous release
+
+    publish_run(con, "r2", [batch([article(9, *story(9))], packs)], learning=learning)
+    assert counts(con) == (5, 4)
+    assert con.execute(
+        "select count(distinct article_id) from published.site_counted"
+    ).fetchone() == (5,)
+    publish_run(con, "r3", [batch([article(1, *story(1), version=2)], packs)], learning=learning)
+    assert counts(con) == (5, 3)

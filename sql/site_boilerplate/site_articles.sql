@@ -1,25 +1,12 @@
--- this run's original articles (duplicates not counted) added to their site's count
+-- the counted articles in {articles}, added to their site's count ($sign 1) or taken out of it
+-- ($sign -1)
 merge into published.site_articles as counts
 using (
-    with articles as (
-        select * from audit.articles
-    ),
-
-    originals as (
-        select published.site_of(url, source) as site
-        from articles
-        where duplicate_of is null
-    ),
-
-    run_counts as (
-        select site, count(*) as articles
-        from originals
-        where site is not null
-        group by site
-    )
-
-    select * from run_counts
-) as run_counts
-on counts.site = run_counts.site
-when matched then update set articles = counts.articles + run_counts.articles
-when not matched then insert values (run_counts.site, run_counts.articles)
+    select site, $sign * count(distinct article_id) as articles
+    from published.site_counted
+    semi join {articles} using (article_id)
+    group by site
+) as change
+on counts.site = change.site
+when matched then update set articles = counts.articles + change.articles
+when not matched and change.articles > 0 then insert values (change.site, change.articles)

@@ -1,36 +1,14 @@
--- each body line of this run's original articles, once per article, added to its site's
--- counts; read from staging, so a line the cut policy takes out of a body still counts
+-- the counted lines of the articles in {articles}, added to their site's counts ($sign 1) or
+-- taken out of them ($sign -1); a line new to its site starts its count with this run
 merge into published.site_lines as counts
 using (
-    with articles as (
-        select * from audit.articles
-    ),
-
-    paragraphs as (
-        select * from staging.paragraphs
-    ),
-
-    originals as (
-        select article_id, published.site_of(url, source) as site
-        from articles
-        where duplicate_of is null
-    ),
-
-    run_lines as (
-        select
-            originals.site,
-            paragraphs.paragraph_hash,
-            count(distinct paragraphs.article_id) as articles
-        from paragraphs
-        join originals using (article_id)
-        where originals.site is not null
-        group by all
-    )
-
-    select * from run_lines
-) as run_lines
-on counts.site = run_lines.site and counts.paragraph_hash = run_lines.paragraph_hash
-when matched then update set articles = counts.articles + run_lines.articles
-when not matched then insert values (
-    run_lines.site, run_lines.paragraph_hash, run_lines.articles, $run_id
+    select site, paragraph_hash, $sign * count(*) as articles
+    from published.site_counted
+    semi join {articles} using (article_id)
+    group by all
+) as change
+on counts.site = change.site and counts.paragraph_hash = change.paragraph_hash
+when matched then update set articles = counts.articles + change.articles
+when not matched and change.articles > 0 then insert values (
+    change.site, change.paragraph_hash, change.articles, $run_id
 )
