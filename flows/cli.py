@@ -445,6 +445,18 @@ def serve(
     )
 
 
+@app.command("stop-server")
+def stop_server() -> None:
+    """Stop the Prefect server `copydesk run` keeps for this Prefect home (PREFECT_HOME, else
+    ~/.prefect), unless a run is using it."""
+    from flows.server import ServerError, prefect_home, stop_kept
+
+    try:
+        say(stop_kept(prefect_home()))
+    except ServerError as exc:
+        raise Problem(str(exc)) from exc
+
+
 RUN_COLUMNS = (  # (header, SQL): what matters first, the full run id last
     ("started", "strftime(started_at, '%Y-%m-%d %H:%M:%S')"),
     ("status", "status"),

@@ -188,13 +188,18 @@ def _identity() -> dict[str, str]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (an exited one its parent has not reaped yet does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc: the signal said it exists
+    return state != "Z"
 
 
 class KeptServer:
@@ -290,6 +295,43 @@ class KeptServer:
             pass  # the home is gone, and with it the server: nothing to keep
         self._share.close()
         self._share = None
+
+
+def stop_kept(home: Path, wait: float = 15.0) -> str:
+    """Stop the kept server of `home` now, unless a run is using it; returns what happened, in
+    a line. ServerError when a run holds it or it outlives `wait` seconds."""
+    try:
+        found = json.loads((home / RECORD).read_text(encoding="utf-8") or "{}")
+    except (OSError, json.JSONDecodeError):
+        found = {}
+    pid = found.get("pid")
+    if not isinstance(pid, int) or not _alive(pid) or not _is_kept_server(pid):
+        return f"no kept Prefect server for {home}"
+    with open(home / IN_USE, "a") as share:
+        try:
+            fcntl.flock(share, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when the file closes
+        except BlockingIOError:
+            raise ServerError(
+                f"a run is using the kept Prefect server of {home} (pid {pid}): stop it after "
+                "the run"
+            ) from None
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if _alive(pid):
+        raise ServerError(f"the kept Prefect server (pid {pid}) did not stop within {wait:g} s")
+    return f"stopped the kept Prefect server of {home} (pid {pid}, port {found.get('port')})"
+
+
+def _is_kept_server(pid: int) -> bool:
+    """Whether process `pid` runs this module (a recorded pid may since belong to another
+    process); True where /proc cannot tell."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return not sys.platform.startswith("linux")
+    return b"flows.server" in command
 
 
 def _stop_when_idle(home: Path, keep: float) -> None:

@@ -105,3 +105,40 @@ def test_a_run_that_starts_while_the_server_boots_uses_it(tmp_path: Path, monkey
             deadline = time.monotonic() + 30
             while alive(first.pid) and time.monotonic() < deadline:
                 time.sleep(0.2)
+
+
+def test_stop_server_stops_the_kept_server_unless_a_run_uses_it(tmp_path: Path, monkeypatch):
+    from flows.server import KeptServer
+
+    home = tmp_path / "prefect-home"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("COPYDESK_", "PREFECT_"))},
+        "PREFECT_HOME": str(home),
+    }
+
+    def stop_server() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(COPYDESK), "stop-server"], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    nothing = stop_server()
+    assert (nothing.returncode, nothing.stderr.strip()) == (
+        0,
+        f"no kept Prefect server for {home}",
+    )
+
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    server = KeptServer(KEEP)  # as a run: launched, and held until stop()
+    server.start()
+    server.wait()
+    busy = stop_server()
+    assert busy.returncode == 2
+    assert f"a run is using the kept Prefect server of {home} (pid {server.pid})" in busy.stderr
+    assert alive(server.pid)
+
+    server.stop()  # the run ends; the server stays up for the next one
+    assert alive(server.pid)
+    stopped = stop_server()
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"stopped the kept Prefect server of {home} (pid {server.pid}" in stopped.stderr
+    assert not alive(server.pid)
