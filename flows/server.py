@@ -246,6 +246,7 @@ class KeptServer:
             if (
                 isinstance(pid, int)
                 and _alive(pid)
+                and _is_kept_server(pid)  # not a process that got the pid of a dead server
                 and all(found.get(k) == v for k, v in identity.items())
             ):
                 self.pid, self.port, self.reused = pid, int(found["port"]), True
