@@ -73,6 +73,33 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         con.close()
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B\s*", re.IGNORECASE)
+
+
+def size_bytes(text: str) -> int | None:
+    """The bytes of a DuckDB memory size such as "2GB" or "512 MiB" (None if not one)."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        return None
+    number, prefix, binary = match.groups()
+    power = "KMGT".find(prefix.upper()) + 1 if prefix else 0
+    return int(float(number) * (1024 if binary else 1000) ** power)
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, restore: str | None) -> Iterator[None]:
+    """DuckDB's memory limit set to `limit` while the block runs, then to `restore` (None:
+    DuckDB's default)."""
+    con.execute("set memory_limit = ?", [limit])
+    try:
+        yield
+    finally:
+        if restore:
+            con.execute("set memory_limit = ?", [restore])
+        else:
+            con.execute("reset memory_limit")
+
+
 @contextmanager
 def hold(
     path: Path,

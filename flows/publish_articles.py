@@ -6,6 +6,7 @@ runs them in order, on one warehouse connection held for the whole run."""
 import time
 from collections import deque
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -64,6 +66,9 @@ publish_batch = task(cache_policy=NO_CACHE)(publish.publish_batch)
 
 
 BATCHES_PER_WRITE = 8  # cleaned batches staged together at most: fewer, larger writes
+# DuckDB's memory while batches are cleaned: staging only appends, and the cleaning workers need
+# the memory then; the audit after it gets the configured limit, the local workers gone.
+STAGING_MEMORY_LIMIT = "512MB"
 
 
 # By default one batch cleans in a thread while the flow stages the one before. (Prefect's
@@ -119,7 +124,9 @@ def _run(
         learned = site_boilerplate.load_learned(con)
         learning = Learning(cfg.learn_min_articles, cfg.learn_min_share)
         log.info("%d learned lines of site boilerplate to remove", len(learned))
-    _clean_and_stage(con, cfg, run_id, plan, packs, learned, seconds)
+    with _staging_memory(con, cfg):
+        _clean_and_stage(con, cfg, run_id, plan, packs, learned, seconds)
+    _stop_local_workers(cfg)
     audited = audit_batch(con, run_id, cfg)
     seconds["audit"] = audited.seconds
     suite = cfg.expectations_dir / "articles.json"
@@ -208,6 +215,28 @@ def _clean_and_stage(
     # Only a wait while a batch was being cleaned is cleaning; the rest, such as a Dask worker
     # starting, is orchestration.
     seconds["read_clean_wait"] = covered_seconds(waits, cleaning)
+
+
+def _staging_memory(con: duckdb.DuckDBPyConnection, cfg: Settings) -> AbstractContextManager:
+    """DuckDB at STAGING_MEMORY_LIMIT while batches are cleaned and staged, unless the
+    configured limit is lower (or not a size this can compare)."""
+    staging = warehouse.size_bytes(STAGING_MEMORY_LIMIT)
+    configured = warehouse.size_bytes(cfg.duckdb_memory_limit or "")
+    if configured is None or staging is None or configured <= staging:
+        return nullcontext()
+    return warehouse.memory_limit(con, STAGING_MEMORY_LIMIT, cfg.duckdb_memory_limit)
+
+
+def _stop_local_workers(cfg: Settings) -> None:
+    """Stop the workers of the local Dask cluster once every batch is staged: what follows is
+    DuckDB's work in this process, and their memory (hundreds of MB each) would add to it."""
+    if cfg.dask_address or cfg.workers <= 1:
+        return
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    cluster = getattr(getattr(runner, "client", None), "cluster", None)
+    if cluster is not None:
+        cluster.scale(0)
 
 
 def _done(future: PrefectFuture) -> bool:

@@ -942,3 +942,31 @@ def test_a_held_warehouse_spills_past_its_memory_limit_into_its_temp_dir(tmp_pat
         assert spill.is_dir()
         spilled = con.sql("select sum(temporary_storage_bytes) from duckdb_memory()").fetchone()
         assert spilled[0] > 100 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("2GB", 2_000_000_000),
+        ("512MB", 512_000_000),
+        (" 1.5 GiB ", 1_610_612_736),
+        ("300kb", 300_000),
+        ("64B", 64),
+        ("lots", None),
+        ("80%", None),
+        ("", None),
+    ],
+)
+def test_memory_sizes_read_as_duckdb_reads_them(text: str, size: int | None) -> None:
+    assert warehouse.size_bytes(text) == size
+
+
+def test_a_memory_limit_holds_for_a_block_then_goes_back(con) -> None:
+    def limit() -> str:
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    con.execute("set memory_limit = '2GB'")
+    configured = limit()
+    with warehouse.memory_limit(con, "512MB", "2GB"):
+        assert limit() == "488.2 MiB"
+    assert limit() == configured
