@@ -1011,8 +1011,9 @@ def main() -> None:
         else work
     )
     need_gb: dict[int, float] = {}  # by file system
+    # A warehouse per worker count is kept until the end; the +1% adds to the last one.
     for folder, mb_per_file in (
-        (work, WAREHOUSE_MB_PER_FILE),
+        (work, WAREHOUSE_MB_PER_FILE * len(args.workers)),
         (args.inputs_dir, INPUT_MB_PER_FILE),
     ):
         device = folder.stat().st_dev

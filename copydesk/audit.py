@@ -103,17 +103,24 @@ def _build(
 def _build_by_article_chunks(
     con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str, object]
 ) -> None:
-    """Materialize `sql` as `table` one range of staging.articles' rowids at a time (its
-    $first_row and $last_row); gaps left by quarantined articles only make a chunk smaller."""
+    """Materialize `sql` as `table` one range of staging.articles' seq at a time (its
+    $first_seq and $last_seq). Not rowids: a checkpoint between two chunks may renumber the
+    rows that quarantined articles left, and a range of rowids would then miss some."""
     ((low, high),) = con.execute(
-        "select coalesce(min(rowid), 0), coalesce(max(rowid), -1) from staging.articles"
+        "select coalesce(min(seq), 0), coalesce(max(seq), -1) from staging.articles"
     ).fetchall()
     for first in range(low, max(low, high) + 1, ARTICLES_PER_CHUNK):
-        rows = {**params, "first_row": first, "last_row": first + ARTICLES_PER_CHUNK - 1}
+        rows = {**params, "first_seq": first, "last_seq": first + ARTICLES_PER_CHUNK - 1}
         if first == low:  # the first chunk makes the table, even when there are no articles
             con.execute(f"create or replace table {table} as {sql}", rows)
         else:
             con.execute(f"insert into {table} {sql}", rows)
+    if table == "audit.articles":
+        ((built, staged),) = con.execute(
+            "select (select count(*) from audit.articles), (select count(*) from staging.articles)"
+        ).fetchall()
+        if built != staged:
+            raise RuntimeError(f"audit.articles holds {built} articles of {staged} staged")
 
 
 def _quarantine_and_rebuild(

@@ -18,12 +18,15 @@ log = logging.getLogger(__name__)
 
 # What publishing does, in order: sql/publish/<name>.sql, each run once, or once per table
 # for the deletes. The cluster merges run between the clusters and the paragraphs; the site
-# line counts are updated last, once the published originals are known.
+# line counts are updated last, once the published originals are known (a warehouse counted
+# before they were kept per article takes its published lines first, before any delete).
 REPLACED_BY_ARTICLE = ("paragraphs", "removals", "articles", "article_bands", "article_clusters")
 MERGES = "merges"
+COUNTED_BEFORE = "counted_before"
 SITE_COUNTS = "site_counts"
 STEPS = (
     "replaced",
+    COUNTED_BEFORE,
     "delete_replaced",
     "delete_quarantine",
     "articles",
@@ -58,6 +61,8 @@ def publish_batch(
         for step in STEPS:
             if step == MERGES:
                 _merge_clusters(con, run_id)
+            elif step == COUNTED_BEFORE:
+                site_boilerplate.take_counted_before(con)
             elif step == SITE_COUNTS:
                 learned = site_boilerplate.update_counts(con, run_id, learning)
                 if learning is not None:

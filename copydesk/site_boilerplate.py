@@ -76,15 +76,21 @@ def load_learned(con: duckdb.DuckDBPyConnection) -> LearnedLines:
     return LearnedLines(by_site)
 
 
+def take_counted_before(con: duckdb.DuckDBPyConnection) -> None:
+    """Once, on a warehouse whose site counts predate published.site_counted: take every
+    published original as counted with its published lines. Runs before the publish deletes
+    or merges anything, so the articles this run replaces can leave the counts too."""
+    counted = con.execute("select count(*) from published.site_counted").fetchone()
+    sites = con.execute("select count(*) from published.site_articles").fetchone()
+    if counted == (0,) and sites != (0,):
+        con.execute(read_sql("site_boilerplate/counted_before"))
+
+
 def update_counts(con: duckdb.DuckDBPyConnection, run_id: str, learning: Learning | None) -> int:
     """Take the counted articles that are no longer published originals out of the per-site
     line counts; with `learning`, add this run's published originals and learn the lines that
     pass the threshold. Returns how many rules it learned. Runs inside the publish
     transaction, after the audit batch is published and before staging is cleared."""
-    counted = con.execute("select count(*) from published.site_counted").fetchone()
-    sites = con.execute("select count(*) from published.site_articles").fetchone()
-    if counted == (0,) and sites != (0,):
-        con.execute(read_sql("site_boilerplate/counted_before"))
     con.execute(read_sql("site_boilerplate/forgotten"))
     _change_counts(con, run_id, "forgotten", -1)
     con.execute("delete from published.site_counted where article_id in (from forgotten)")

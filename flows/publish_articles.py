@@ -126,7 +126,8 @@ def _run(
         log.info("%d learned lines of site boilerplate to remove", len(learned))
     with _staging_memory(con, cfg):
         _clean_and_stage(con, cfg, run_id, plan, packs, learned, seconds)
-    _stop_local_workers(cfg)
+    if plan.to_read:  # else no batch ran, and asking Dask for its cluster would start one
+        _stop_local_workers(cfg)
     audited = audit_batch(con, run_id, cfg)
     seconds["audit"] = audited.seconds
     suite = cfg.expectations_dir / "articles.json"

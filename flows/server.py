@@ -246,7 +246,7 @@ class KeptServer:
             if (
                 isinstance(pid, int)
                 and _alive(pid)
-                and _is_kept_server(pid)  # not a process that got the pid of a dead server
+                and _is_kept_server(pid, found.get("port"))  # not another process with its pid
                 and all(found.get(k) == v for k, v in identity.items())
             ):
                 self.pid, self.port, self.reused = pid, int(found["port"]), True
@@ -306,7 +306,7 @@ def stop_kept(home: Path, wait: float = 15.0) -> str:
     except (OSError, json.JSONDecodeError):
         found = {}
     pid = found.get("pid")
-    if not isinstance(pid, int) or not _alive(pid) or not _is_kept_server(pid):
+    if not isinstance(pid, int) or not _alive(pid) or not _is_kept_server(pid, found.get("port")):
         return f"no kept Prefect server for {home}"
     with open(home / IN_USE, "a") as share:
         try:
@@ -325,14 +325,14 @@ def stop_kept(home: Path, wait: float = 15.0) -> str:
     return f"stopped the kept Prefect server of {home} (pid {pid}, port {found.get('port')})"
 
 
-def _is_kept_server(pid: int) -> bool:
-    """Whether process `pid` runs this module (a recorded pid may since belong to another
-    process); True where /proc cannot tell."""
+def _is_kept_server(pid: int, port: object) -> bool:
+    """Whether process `pid` is this module serving on `port` (a recorded pid may since belong
+    to another process, even another home's server); True where /proc cannot tell."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return not sys.platform.startswith("linux")
-    return b"flows.server" in command
+    return command[1:4] == [b"-m", b"flows.server", str(port).encode()]
 
 
 def _stop_when_idle(home: Path, keep: float) -> None:

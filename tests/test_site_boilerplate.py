@@ -249,10 +249,8 @@ def test_a_warehouse_counted_before_per_article_records_takes_its_published_line
     publish_run(con, "r1", [batch(first, packs)], learning=learning)
     con.execute("delete from published.site_counted")  # as a warehouse of the previous release
 
-    publish_run(con, "r2", [batch([article(9, *story(9))], packs)], learning=learning)
-    assert counts(con) == (5, 4)
-    assert con.execute(
-        "select count(distinct article_id) from published.site_counted"
-    ).fetchone() == (5,)
-    publish_run(con, "r3", [batch([article(1, *story(1), version=2)], packs)], learning=learning)
-    assert counts(con) == (5, 3)
+    # The first run after it replaces a counted article: its old lines leave the counts.
+    publish_run(con, "r2", [batch([article(1, *story(1), version=2)], packs)], learning=learning)
+    assert counts(con) == (4, 3)
+    publish_run(con, "r3", [batch([article(2, *story(2), version=2)], packs)], learning=learning)
+    assert counts(con) == (4, 2)

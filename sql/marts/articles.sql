@@ -1,7 +1,7 @@
 -- one row per article about to be published, duplicates of an earlier body included; built
--- for the staged articles of rowids $first_row to $last_row at a time
+-- for the staged articles of seq $first_seq to $last_seq at a time
 with articles as (
-    select * from staging.articles where rowid between $first_row and $last_row
+    select * from staging.articles where seq between $first_seq and $last_seq
 ),
 
 duplicates as (

@@ -1,9 +1,9 @@
 -- one row per paragraph of a body about to be published; with the cut policy ($cut),
 -- paragraphs an earlier article carried leave the body, unless that would leave nothing
 -- (an excerpt of another article) or the article is a whole-body duplicate; built for the
--- staged articles of rowids $first_row to $last_row at a time, the text joined last
+-- staged articles of seq $first_seq to $last_seq at a time, the text joined last
 with chunk as (
-    select article_id from staging.articles where rowid between $first_row and $last_row
+    select article_id from staging.articles where seq between $first_seq and $last_seq
 ),
 
 first_seen as (

@@ -1,7 +1,7 @@
 -- one row per span removed from an article about to be published; built for the staged
--- articles of rowids $first_row to $last_row at a time
+-- articles of seq $first_seq to $last_seq at a time
 with chunk as (
-    select article_id from staging.articles where rowid between $first_row and $last_row
+    select article_id from staging.articles where seq between $first_seq and $last_seq
 ),
 
 cleaner as (

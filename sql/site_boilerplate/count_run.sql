@@ -1,9 +1,15 @@
--- each body line of this run's original articles (duplicates not counted), once per article;
--- read from staging, so a line the cut policy takes out of a body still counts
+-- each body line of this run's original articles (duplicates not counted, as published: a
+-- cluster merge may have made one a copy), once per article; read from staging, so a line the
+-- cut policy takes out of a body still counts
 insert into published.site_counted
-with articles as (
+with run as (
+    select article_id from audit.articles
+),
+
+articles as (
     select article_id, published.site_of(url, source) as site
-    from audit.articles
+    from published.articles
+    semi join run using (article_id)
     where duplicate_of is null
 ),
 

@@ -1,15 +1,11 @@
--- a warehouse counted before its counted lines were kept per article: its published originals
--- (but this run's) are taken as counted with their published lines, so they can leave the counts
+-- a warehouse counted before its counted lines were kept per article: every published original
+-- is taken as counted with its published lines (those the cut policy took out of its body
+-- stay counted), so it can leave the counts; runs before this run's publishing changes any
 insert into published.site_counted
-with run as (
-    select article_id from audit.articles
-),
-
-articles as (
-    select published_articles.article_id, published.site_of(url, source) as site
-    from published.articles as published_articles
-    anti join run using (article_id)
-    where published_articles.duplicate_of is null
+with articles as (
+    select article_id, published.site_of(url, source) as site
+    from published.articles
+    where duplicate_of is null
 ),
 
 paragraphs as (

@@ -1,8 +1,13 @@
 -- the lines this run counted that now recur in at least $min_articles original articles of
 -- their site and in $min_share of them, learned as rules of that site
 insert into published.learned_rules
-with articles as (
-    select * from audit.articles
+with run as (
+    select article_id from audit.articles
+),
+
+articles as (
+    select * from published.articles
+    semi join run using (article_id)
 ),
 
 paragraphs as (
