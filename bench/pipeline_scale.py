@@ -698,7 +698,7 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
     lines = ["# Pipeline at scale: `copydesk run` end to end", ""]
     for m in meta:
         lines += [
-            f"- `{m['command']}`",
+            f"- `{_portable(m['command'])}`",
             f"  - started {m['started']}, commit {m['commit']}"
             + (
                 " (with uncommitted changes in " + ", ".join(m["changed"]) + ")"
@@ -839,6 +839,17 @@ DEFINITIONS = """## How the numbers are measured
 """
 
 
+def _portable(command: str) -> str:
+    """The command as anyone would type it: this machine's folders and files as placeholders."""
+    for option, placeholder in (
+        ("--tmp", "DIR"),
+        ("--out", "OUT.json"),
+        ("--results", "RESULTS.md"),
+    ):
+        command = re.sub(rf"{option} \S+", f"{option} {placeholder}", command)
+    return command
+
+
 def targets(reports: list[dict]) -> list[str]:
     """Issue 11's targets against what was measured, met or not."""
     text = {r["size"]: r for r in reports if r["mix"] == "text"}
@@ -852,8 +863,12 @@ def targets(reports: list[dict]) -> list[str]:
         runs = text.get(size, {}).get("runs", [])
         return next((r for r in runs if r["workers"] == workers and not r["exit"]), None)
 
-    done = [n for n, r in text.items() if n >= 1_000_000 and any(not x["exit"] for x in r["runs"])]
-    rows.append(("1M text files complete", "yes" if done else "–", verdict(bool(done) or None)))
+    million = [run for n, r in text.items() if n >= 1_000_000 for run in r["runs"]]
+    done = any(not run["exit"] for run in million)
+    failed = f"failed after {million[0]['wall_s'] / 60:.0f} min" if million and not done else "–"
+    rows.append(
+        ("1M text files complete", "yes" if done else failed, verdict(done if million else None))
+    )
     big = [run for n, r in text.items() if n >= 100_000 for run in r["runs"] if not run["exit"]]
     peak = max((run["peak_rss_mb"] for run in big), default=None)
     rows.append(
