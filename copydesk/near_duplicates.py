@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 HASHER = MinHasher(num_perm=128, ngram=3)
 MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a duplicate
 CHUNK = 20_000  # candidate pairs verified at a time
+# New members one band bucket pairs among themselves at most; a larger bucket pairs each
+# member with its first only, or its pairs would grow as the square of the corpus (a million
+# files' author boxes and bylines ran DuckDB out of memory and disk).
+MAX_BUCKET = 100
 REKEY_CHUNK = 50_000  # published members re-keyed at a time
 
 
@@ -96,7 +100,7 @@ def cluster_new_members(
         rekey_published(con, level)
         con.execute(f"delete from staging.{level.name}_bands")
         con.execute(level.sql("stage_bands"))
-        con.execute(level.sql("candidates"))
+        con.execute(level.sql("candidates"), {"max_bucket": MAX_BUCKET})
     pairs, best = _verify(con, level, policy)
 
     members = sorted({m for pair in pairs for m in pair})

@@ -393,6 +393,35 @@ def test_candidates_verified_a_few_at_a_time_give_the_same_clusters(
     assert {r[1] for r in paragraph_clusters(whole).values()} == {"canonical", "near"}
 
 
+def test_a_bucket_beyond_the_bound_pairs_its_members_with_its_first_only(
+    warehouse_at, packs, monkeypatch
+):
+    # One templated line on many pages, a word changed each time: one band bucket holds them.
+    line = (
+        "{} is a reporter at the Valley Ledger covering the county council, the courts and schools."
+    )
+    names = ["Ada Lund", "Bo Marsh", "Cy Nolan", "Di Ortiz", "Ed Price", "Flo Quinn"]
+    articles = [
+        raw(f"a{i}", f"{i}.txt", line.format(name), story)
+        for i, (name, story) in enumerate(
+            zip(names, (BRIDGE[0], WATER, ORCHESTRA, CYCLING, BRIDGE_RETOLD[0], WATER_EDITED))
+        )
+    ]
+    whole = warehouse_at("all_pairs")
+    run(whole, "r1", articles, packs)
+    all_pairs = rows(whole, "select count(*) from audit.paragraph_candidates")[0][0]
+    monkeypatch.setattr(near_duplicates, "MAX_BUCKET", 2)
+    bounded = warehouse_at("bounded")
+    run(bounded, "r1", articles, packs)
+
+    heads = rows(bounded, "select count(distinct a) from audit.paragraph_candidates")[0][0]
+    pairs = rows(bounded, "select count(*) from audit.paragraph_candidates")[0][0]
+    assert pairs < all_pairs
+    assert heads < pairs  # stars: a few first members, each paired with many
+    # Each line is near its bucket's first one, so the clusters do not change.
+    assert paragraph_clusters(bounded) == paragraph_clusters(whole)
+
+
 # --- policies
 
 

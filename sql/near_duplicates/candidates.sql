@@ -17,11 +17,31 @@ with_published as (
     join indexed using (kind, band, band_key)
 ),
 
-among_new as (
-    select distinct staged.{id} as a, other.{id} as b
+buckets as (
+    select kind, band, band_key, count(*) as members, min({id}) as head
     from staged
-    join staged as other using (kind, band, band_key)
-    where staged.{id} < other.{id}
+    group by all
+),
+
+in_small as (
+    select staged.*
+    from staged
+    join buckets using (kind, band, band_key)
+    where buckets.members <= $max_bucket
+),
+
+-- a bucket of more than $max_bucket new members (a templated line: bylines, author boxes)
+-- pairs each member with its first one only: all its pairs would grow as its square
+among_new as (
+    select distinct in_small.{id} as a, other.{id} as b
+    from in_small
+    join in_small as other using (kind, band, band_key)
+    where in_small.{id} < other.{id}
+    union
+    select buckets.head as a, staged.{id} as b
+    from staged
+    join buckets using (kind, band, band_key)
+    where buckets.members > $max_bucket and staged.{id} <> buckets.head
 ),
 
 final as (
