@@ -401,11 +401,10 @@ def test_a_bucket_beyond_the_bound_pairs_its_members_with_its_first_only(
         "{} is a reporter at the Valley Ledger covering the county council, the courts and schools."
     )
     names = ["Ada Lund", "Bo Marsh", "Cy Nolan", "Di Ortiz", "Ed Price", "Flo Quinn"]
+    stories = (BRIDGE[0], WATER, ORCHESTRA, CYCLING, BRIDGE_RETOLD[0], WATER_EDITED)
     articles = [
         raw(f"a{i}", f"{i}.txt", line.format(name), story)
-        for i, (name, story) in enumerate(
-            zip(names, (BRIDGE[0], WATER, ORCHESTRA, CYCLING, BRIDGE_RETOLD[0], WATER_EDITED))
-        )
+        for i, (name, story) in enumerate(zip(names, stories, strict=True))
     ]
     whole = warehouse_at("all_pairs")
     run(whole, "r1", articles, packs)
