@@ -98,6 +98,11 @@ def _build(
             _build_by_article_chunks(con, table, sql, used)
         else:
             con.execute(f"create or replace table {table} as {sql}", used)
+    ((built, staged),) = con.execute(
+        "select (select count(*) from audit.articles), (select count(*) from staging.articles)"
+    ).fetchall()
+    if built != staged:  # a chunk missed articles: never publish such a batch
+        raise RuntimeError(f"audit.articles holds {built} articles of {staged} staged")
 
 
 def _build_by_article_chunks(
@@ -115,12 +120,6 @@ def _build_by_article_chunks(
             con.execute(f"create or replace table {table} as {sql}", rows)
         else:
             con.execute(f"insert into {table} {sql}", rows)
-    if table == "audit.articles":
-        ((built, staged),) = con.execute(
-            "select (select count(*) from audit.articles), (select count(*) from staging.articles)"
-        ).fetchall()
-        if built != staged:
-            raise RuntimeError(f"audit.articles holds {built} articles of {staged} staged")
 
 
 def _quarantine_and_rebuild(

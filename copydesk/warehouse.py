@@ -87,17 +87,13 @@ def size_bytes(text: str) -> int | None:
 
 
 @contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, restore: str | None) -> Iterator[None]:
-    """DuckDB's memory limit set to `limit` while the block runs, then to `restore` (None:
-    DuckDB's default)."""
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, restore: str) -> Iterator[None]:
+    """DuckDB's memory limit set to `limit` while the block runs, then to `restore`."""
     con.execute("set memory_limit = ?", [limit])
     try:
         yield
     finally:
-        if restore:
-            con.execute("set memory_limit = ?", [restore])
-        else:
-            con.execute("reset memory_limit")
+        con.execute("set memory_limit = ?", [restore])
 
 
 @contextmanager
