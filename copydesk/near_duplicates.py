@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import ceil
 
 import duckdb
 import numpy as np
@@ -30,7 +31,9 @@ CHUNK = 20_000  # candidate pairs verified at a time
 # member with its first only, or its pairs would grow as the square of the corpus (a million
 # files' author boxes and bylines ran DuckDB out of memory and disk).
 MAX_BUCKET = 100
+SHINGLE_GROUP = 2_000  # candidate texts shingled at once
 REKEY_CHUNK = 50_000  # published members re-keyed at a time
+BAND_ROWS_PER_PASS = 10_000_000  # the batches' band key rows a pass over the bands reads at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +102,14 @@ def cluster_new_members(
     else:
         rekey_published(con, level)
         con.execute(f"delete from staging.{level.name}_bands")
-        con.execute(level.sql("stage_bands"))
-        con.execute(level.sql("candidates"), {"max_bucket": MAX_BUCKET})
+        _by_band(con, level, "stage_bands")
+        con.execute("create or replace temp table candidate_rows (a varchar, b varchar)")
+        _by_band(con, level, "candidates", max_bucket=MAX_BUCKET)
+        con.execute(
+            f"create or replace table audit.{level.name}_candidates as "
+            "select distinct a, b from candidate_rows"
+        )
+        con.execute("drop table candidate_rows")
     pairs, best = _verify(con, level, policy)
 
     members = sorted({m for pair in pairs for m in pair})
@@ -139,6 +148,17 @@ def cluster_new_members(
         len(assignment.merges),
     )
     return assignment.merges
+
+
+def _by_band(con: duckdb.DuckDBPyConnection, level: Level, statement: str, **params) -> None:
+    """Run one of the level's statements over its bands in as few passes ($first_band to
+    $end_band) as keep each under BAND_ROWS_PER_PASS of the batches' key rows: the distinct
+    and the self-join hold what one pass reads (a million files bring some 300 million)."""
+    rows = con.execute(f"select count(*) from staging.{level.name}_band_keys").fetchall()[0][0]
+    per_pass = ceil(level.bands / max(1, ceil(rows / BAND_ROWS_PER_PASS)))
+    for first in range(0, level.bands, per_pass):
+        bands = {"first_band": first, "end_band": min(first + per_pass, level.bands)}
+        con.execute(level.sql(statement), bands | params)
 
 
 def rekey_published(con: duckdb.DuckDBPyConnection, level: Level) -> int:
@@ -225,15 +245,12 @@ def _verify(
     """Candidate pairs that hold up on exact shingle sets, and each member's best match."""
     pairs: list[tuple[str, str]] = []
     best: dict[str, tuple[float, str]] = {}
+    _gather_candidate_texts(con, level)
     # A cursor of its own streams the candidates while `con` looks up each chunk's texts.
     with con.cursor() as candidates:
         candidates.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
         while chunk := candidates.fetchmany(CHUNK):
-            found = _lookup(
-                con, level.own_sql("texts"), sorted({m for pair in chunk for m in pair})
-            )
-            sets, _ = shingle_sets(HASHER, [words_for_hash(text) for _, text in found], 0)
-            shingles = dict(zip([m for m, _ in found], sets, strict=True))
+            shingles = _shingles_of(con, sorted({m for pair in chunk for m in pair}))
             for a, b in chunk:
                 if a not in shingles or b not in shingles:
                     continue  # a published member whose text is gone
@@ -252,7 +269,36 @@ def _verify(
                 for member in (a, b):
                     if jaccard > best.get(member, (-1.0, ""))[0]:
                         best[member] = (jaccard, relation)
+    con.execute("drop table candidate_texts")
     return pairs, best
+
+
+def _gather_candidate_texts(con: duckdb.DuckDBPyConnection, level: Level) -> None:
+    """Temp table candidate_texts(id, text) of every member of a candidate pair, found in one
+    pass: an article's text is gathered from its staged paragraphs, which each chunk's look-up
+    would otherwise scan again."""
+    con.execute("create or replace temp table candidate_texts (id varchar, text varchar)")
+    con.execute(
+        "create or replace temp table wanted as "
+        f"select a as id from audit.{level.name}_candidates "
+        f"union select b from audit.{level.name}_candidates"
+    )
+    try:
+        con.execute(f"insert into candidate_texts {level.own_sql('texts')}")
+    finally:
+        con.execute("drop table wanted")
+
+
+def _shingles_of(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """The shingle sets of the wanted candidate members, their words made SHINGLE_GROUP texts
+    at a time (a word list weighs several times its text)."""
+    found = _lookup(con, "select * from candidate_texts semi join wanted using (id)", ids)
+    shingles: dict[str, np.ndarray] = {}
+    for start in range(0, len(found), SHINGLE_GROUP):
+        group = found[start : start + SHINGLE_GROUP]
+        sets, _ = shingle_sets(HASHER, [words_for_hash(text) for _, text in group], 0)
+        shingles.update(zip([m for m, _ in group], sets, strict=True))
+    return shingles
 
 
 def _lookup(con: duckdb.DuckDBPyConnection, sql: str, ids: Sequence[str]) -> list[tuple]:

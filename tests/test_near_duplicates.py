@@ -370,7 +370,7 @@ def test_near_copies_of_a_short_line_stay_apart_and_their_exact_copies_together(
     ) == [(0,)]
 
 
-def test_candidates_verified_a_few_at_a_time_give_the_same_clusters(
+def test_candidates_found_a_band_and_verified_a_few_at_a_time_give_the_same_clusters(
     warehouse_at, packs, monkeypatch
 ):
     articles = [
@@ -382,12 +382,17 @@ def test_candidates_verified_a_few_at_a_time_give_the_same_clusters(
     ]
     whole = warehouse_at("whole_chunks")
     run(whole, "r1", articles, packs)
-    candidates = rows(whole, "select count(*) from audit.paragraph_candidates")[0][0]
+    pairs = "select a, b from audit.{}_candidates order by all"
+    candidates = rows(whole, pairs.format("paragraph"))
     monkeypatch.setattr(near_duplicates, "CHUNK", 2)
+    monkeypatch.setattr(near_duplicates, "SHINGLE_GROUP", 1)
+    monkeypatch.setattr(near_duplicates, "BAND_ROWS_PER_PASS", 1)  # one band a pass
     chunked = warehouse_at("small_chunks")
     run(chunked, "r1", articles, packs)
 
-    assert candidates > 2 * near_duplicates.CHUNK
+    assert len(candidates) > 2 * near_duplicates.CHUNK
+    for level in ("article", "paragraph"):
+        assert rows(chunked, pairs.format(level)) == rows(whole, pairs.format(level))
     assert clusters(chunked) == clusters(whole)
     assert paragraph_clusters(chunked) == paragraph_clusters(whole)
     assert {r[1] for r in paragraph_clusters(whole).values()} == {"canonical", "near"}
@@ -418,6 +423,35 @@ def test_a_bucket_beyond_the_bound_pairs_its_members_with_its_first_only(
     assert pairs < all_pairs
     assert heads < pairs  # stars: a few first members, each paired with many
     # Each line is near its bucket's first one, so the clusters do not change.
+    assert paragraph_clusters(bounded) == paragraph_clusters(whole)
+
+
+def test_a_published_bucket_beyond_the_bound_pairs_a_new_member_with_its_first_only(
+    warehouse_at, packs, monkeypatch
+):
+    line = "{} is a reporter at the Valley Ledger covering the county council, the courts."
+    names = ["Ada Lund", "Bo Marsh", "Cy Nolan", "Di Ortiz", "Ed Price"]
+    stories = (BRIDGE[0], WATER, ORCHESTRA, CYCLING, BRIDGE_RETOLD[0])
+    earlier = [
+        raw(f"a{i}", f"{i}.txt", line.format(name), story)
+        for i, (name, story) in enumerate(zip(names, stories, strict=True))
+    ]
+    later = [raw("late", "late.txt", line.format("Gil Rowe"), WATER_EDITED)]
+    late = paragraph_hash(line.format("Gil Rowe"))
+
+    def partners(con) -> set[str]:
+        pairs = rows(con, "select a, b from audit.paragraph_candidates")
+        return {b for a, b in pairs if a == late}
+
+    whole = warehouse_at("published_all")
+    run(whole, "r1", earlier, packs)
+    run(whole, "r2", later, packs)
+    monkeypatch.setattr(near_duplicates, "MAX_BUCKET", 2)
+    bounded = warehouse_at("published_star")
+    run(bounded, "r1", earlier, packs)
+    run(bounded, "r2", later, packs)
+
+    assert partners(bounded) < partners(whole)  # not every published line of the big buckets
     assert paragraph_clusters(bounded) == paragraph_clusters(whole)
 
 
