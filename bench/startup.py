@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from bench.common import OUT, REPO, commit, say, write_json
-from flows.server import stop_kept_server
+from flows.server import stop_kept
 
 SAMPLE = REPO / "data" / "raw"
 FIRST_BATCH = re.compile(r"batch(?:es)? 1(?:-\d+)? of")  # batches ready together log as one
@@ -84,7 +84,7 @@ def one_round(copydesk: str, work: Path, keep: str | None) -> dict[str, dict]:
         }
     finally:
         for home in (home_a, home_b):
-            stop_kept_server(home)
+            stop_kept(home)
         for path in work.iterdir():
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
