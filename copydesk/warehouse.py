@@ -87,13 +87,17 @@ def size_bytes(text: str) -> int | None:
 
 
 @contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, restore: str) -> Iterator[None]:
-    """DuckDB's memory limit set to `limit` while the block runs, then to `restore`."""
-    con.execute("set memory_limit = ?", [limit])
+def setting(
+    con: duckdb.DuckDBPyConnection, name: str, value: str, restore: str | None = None
+) -> Iterator[None]:
+    """DuckDB's setting `name` at `value` while the block runs, then at `restore`, by default
+    what it was (as DuckDB shows it: a memory limit shows rounded, so pass the configured one)."""
+    (before,) = con.execute("select current_setting(?)", [name]).fetchall()[0]
+    con.execute(f"set {name} = ?", [value])
     try:
         yield
     finally:
-        con.execute("set memory_limit = ?", [restore])
+        con.execute(f"set {name} = ?", [before if restore is None else restore])
 
 
 @contextmanager

@@ -967,6 +967,17 @@ def test_a_memory_limit_holds_for_a_block_then_goes_back(con) -> None:
 
     con.execute("set memory_limit = '2GB'")
     configured = limit()
-    with warehouse.memory_limit(con, "512MB", "2GB"):
+    with warehouse.setting(con, "memory_limit", "512MB", restore="2GB"):
         assert limit() == "488.2 MiB"
     assert limit() == configured
+
+
+def test_a_setting_goes_back_to_what_it_was_after_a_block_that_failed(con) -> None:
+    def threshold() -> str:
+        return con.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
+
+    before = threshold()
+    with pytest.raises(RuntimeError), warehouse.setting(con, "checkpoint_threshold", "256MB"):
+        assert threshold() == "244.1 MiB"
+        raise RuntimeError("a batch failed")
+    assert threshold() == before
