@@ -71,7 +71,7 @@ BATCHES_PER_WRITE = 8  # cleaned batches staged together at most: fewer, larger 
 STAGING_MEMORY_LIMIT = "512MB"
 # How much a commit may leave in DuckDB's write-ahead log before it checkpoints, while staging:
 # at DuckDB's default (16 MB) every staged write checkpointed, and the commits took most of the
-# single writer's time (a million-file run, sampled).
+# time staging spent (a million-file run, sampled).
 STAGING_CHECKPOINT_THRESHOLD = "256MB"
 
 
