@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -271,6 +272,16 @@ def test_unchanged_files_are_not_read_again(con, first_inputs, packs):
     assert counts["files_unchanged"] == 4
     assert (counts["files_ingested"], counts["articles_read"], counts["published"]) == (0, 0, 0)
     assert published_state(con) == before
+
+
+def test_the_audit_says_how_long_each_step_of_its_build_took(con, first_inputs, packs, caplog):
+    with caplog.at_level(logging.INFO, logger="copydesk.audit"):
+        run_files(con, "r1", first_inputs, packs)
+
+    built = [r.getMessage() for r in caplog.records if r.name == "copydesk.audit"]
+    steps = [line.removeprefix("audit: ").rsplit(" built in ", 1) for line in built]
+    assert [step for step, _ in steps] == list(audit.BUILD)
+    assert all(seconds.endswith(" s") for _, seconds in steps)
 
 
 def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
