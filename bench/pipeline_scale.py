@@ -500,7 +500,7 @@ def run_copydesk(
             cmd, timeout=timeout, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env
         )
     code, wall = watched.exit, watched.wall_s
-    out = {"label": label, "workers": workers, "exit": code, "wall_s": wall}
+    out = {"label": label, "workers": workers, "exit": code, "wall_s": wall, "log": str(log_path)}
     out.update(watched.tree)
     if watched.killed:
         out["killed"] = watched.killed
@@ -515,6 +515,18 @@ def run_copydesk(
         + (f", {out['run']['status']}" if out["run"] else "")
     )
     return out
+
+
+def keep_failed_logs(reports: list[dict], folder: Path) -> None:
+    """Copy the log of every run that failed into `folder` (beside the JSON output) before the
+    temporary folder goes: it is all there is to say where a long run failed."""
+    for report in reports:
+        for run in [*report.get("runs", []), report.get("incremental") or {}]:
+            log = Path(run.get("log") or "")
+            if run.get("exit") and log.is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                run["log"] = str(shutil.copy(log, folder / log.name))
+                say(f"{run['label']} failed: its log kept as {run['log']}")
 
 
 def last_run(db: Path) -> dict | None:
@@ -1072,6 +1084,8 @@ def main() -> None:
             reports.append(measure_html(args.html_pages, args, work))
             save()
     finally:
+        if not args.keep:
+            keep_failed_logs(reports, args.out.parent)
         save()
         if not args.keep:
             for made in {work, args.inputs_dir}:
