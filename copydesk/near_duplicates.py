@@ -153,7 +153,8 @@ def cluster_new_members(
 def _by_band(con: duckdb.DuckDBPyConnection, level: Level, statement: str, **params) -> None:
     """Run one of the level's statements over its bands in as few passes ($first_band to
     $end_band) as keep each under BAND_ROWS_PER_PASS of the batches' key rows: the distinct
-    and the self-join hold what one pass reads (a million files bring some 300 million)."""
+    and the self-join hold what one pass reads (2 million paragraph keys at 10k files, so
+    some 200 million at a million)."""
     rows = con.execute(f"select count(*) from staging.{level.name}_band_keys").fetchall()[0][0]
     per_pass = ceil(level.bands / max(1, ceil(rows / BAND_ROWS_PER_PASS)))
     for first in range(0, level.bands, per_pass):
