@@ -59,6 +59,7 @@ def publish_batch(
     con.execute("begin transaction")
     try:
         for step in STEPS:
+            step_start = time.perf_counter()
             if step == MERGES:
                 _merge_clusters(con, run_id)
             elif step == COUNTED_BEFORE:
@@ -73,6 +74,7 @@ def publish_batch(
             else:
                 sql = read_sql(f"publish/{step}")
                 con.execute(sql, {"run_id": run_id} if "$run_id" in sql else None)
+            log.info("publish: %s in %.1f s", step, time.perf_counter() - step_start)
         summary = summary.with_stage_seconds(publish=time.perf_counter() - start)
         runlog.finish_run(con, run_id, "published", summary)
         con.execute("commit")

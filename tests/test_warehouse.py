@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from copydesk import audit, runlog, staging, warehouse
+from copydesk import audit, publish, runlog, staging, warehouse
 from copydesk.batch import CleanedBatch, plan_files, prepare_batch
 from copydesk.batch_tables import BatchTables, batch_tables
 from copydesk.ingest import article_id, file_sha256, find_input_files
@@ -281,6 +281,16 @@ def test_the_audit_says_how_long_each_step_of_its_build_took(con, first_inputs, 
     built = [r.getMessage() for r in caplog.records if r.name == "copydesk.audit"]
     steps = [line.removeprefix("audit: ").rsplit(" built in ", 1) for line in built]
     assert [step for step, _ in steps] == list(audit.BUILD)
+    assert all(seconds.endswith(" s") for _, seconds in steps)
+
+
+def test_publishing_says_how_long_each_of_its_steps_took(con, first_inputs, packs, caplog):
+    with caplog.at_level(logging.INFO, logger="copydesk.publish"):
+        run_files(con, "r1", first_inputs, packs)
+
+    said = [r.getMessage() for r in caplog.records if r.message.startswith("publish: ")]
+    steps = [line.removeprefix("publish: ").rsplit(" in ", 1) for line in said]
+    assert [step for step, _ in steps] == list(publish.STEPS)
     assert all(seconds.endswith(" s") for _, seconds in steps)
 
 
