@@ -96,7 +96,8 @@ def cluster_new_members(
     audit.<level>_matches; returns the merges of existing clusters (kept, merged).
 
     `after_quarantine`: the batch was clustered before and has since only lost articles, so
-    the band join is not run again; the pairs of the members that left are dropped instead."""
+    neither the band join nor the verification is run again; the candidate and verified pairs
+    of the members that left are dropped instead."""
     if after_quarantine:
         con.execute(level.sql("drop_gone_candidates"))
     else:
@@ -110,7 +111,8 @@ def cluster_new_members(
             "select distinct a, b from candidate_rows"
         )
         con.execute("drop table candidate_rows")
-    pairs, best = _verify(con, level, policy)
+        _verify(con, level, policy)
+    pairs, best = _verified_pairs(con, level)
 
     members = sorted({m for pair in pairs for m in pair})
     existing = dict(_lookup(con, level.sql("existing_clusters"), members))
@@ -240,18 +242,20 @@ def band_key_table(
     return pa.concat_tables(tables)
 
 
-def _verify(
-    con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy
-) -> tuple[list[tuple[str, str]], dict[str, tuple[float, str]]]:
-    """Candidate pairs that hold up on exact shingle sets, and each member's best match."""
-    pairs: list[tuple[str, str]] = []
-    best: dict[str, tuple[float, str]] = {}
+def _verify(con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy) -> None:
+    """The candidate pairs that hold up on exact shingle sets, into audit.<level>_verified with
+    their Jaccard similarity and relation (exact, near or teaser)."""
+    con.execute(
+        f"create or replace table audit.{level.name}_verified "
+        "(a varchar, b varchar, jaccard double, relation varchar)"
+    )
     _gather_candidate_texts(con, level)
     # A cursor of its own streams the candidates while `con` looks up each chunk's texts.
     with con.cursor() as candidates:
         candidates.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
         while chunk := candidates.fetchmany(CHUNK):
             shingles = _shingles_of(con, sorted({m for pair in chunk for m in pair}))
+            verified = []
             for a, b in chunk:
                 if a not in shingles or b not in shingles:
                     continue  # a published member whose text is gone
@@ -266,11 +270,29 @@ def _verify(
                     relation = "teaser"
                 else:
                     continue
-                pairs.append((a, b))
-                for member in (a, b):
-                    if jaccard > best.get(member, (-1.0, ""))[0]:
-                        best[member] = (jaccard, relation)
+                verified.append((a, b, float(jaccard), relation))
+            if verified:
+                columns = zip(*verified, strict=True)
+                table = pa.table(dict(zip(("a", "b", "jaccard", "relation"), columns, strict=True)))
+                con.register("verified", table)
+                con.execute(f"insert into audit.{level.name}_verified select * from verified")
+                con.unregister("verified")
     con.execute("drop table candidate_texts")
+
+
+def _verified_pairs(
+    con: duckdb.DuckDBPyConnection, level: Level
+) -> tuple[list[tuple[str, str]], dict[str, tuple[float, str]]]:
+    """The verified pairs in order, and each member's best match: its highest Jaccard, the
+    first pair in that order on a tie."""
+    pairs: list[tuple[str, str]] = []
+    best: dict[str, tuple[float, str]] = {}
+    verified = f"select * from audit.{level.name}_verified order by a, b"
+    for a, b, jaccard, relation in con.execute(verified).fetchall():
+        pairs.append((a, b))
+        for member in (a, b):
+            if jaccard > best.get(member, (-1.0, ""))[0]:
+                best[member] = (jaccard, relation)
     return pairs, best
 
 

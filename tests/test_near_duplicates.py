@@ -897,11 +897,11 @@ def test_an_article_whose_file_now_fails_to_read_is_no_ones_original(warehouse_a
 
 
 def audit_state(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """The audit batch's candidate pairs and cluster assignments, sorted."""
+    """The audit batch's candidate and verified pairs and cluster assignments, sorted."""
     return {
         f"{level}_{table}": sorted(rows(con, f"select * from audit.{level}_{table}"))
         for level in ("article", "paragraph")
-        for table in ("candidates", "matches")
+        for table in ("candidates", "verified", "matches")
     }
 
 
