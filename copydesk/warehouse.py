@@ -57,10 +57,47 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if not read_only:
         try:
             con.execute(read_sql("schema"))
+            drop_paragraph_keys(con)
         except BaseException:
             con.close()
             raise
     return con
+
+
+# Tables a warehouse written before had a primary key on (see sql/schema.sql for why no more)
+UNKEYED = ("paragraphs", "paragraph_clusters")
+
+
+def drop_paragraph_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rebuild the UNKEYED tables that still have their primary key, without it (DuckDB cannot
+    drop a key in place): each in one transaction, its rows copied over. Returns those rebuilt."""
+    keyed = [
+        table
+        for (table,) in con.execute(
+            "select table_name from duckdb_constraints() "
+            "where database_name = current_database() and schema_name = 'published' "
+            "and constraint_type = 'PRIMARY KEY' and list_contains(?, table_name)",
+            [list(UNKEYED)],
+        ).fetchall()
+    ]
+    for table in keyed:
+        start = time.perf_counter()
+        con.execute("begin transaction")
+        try:
+            con.execute(f"alter table published.{table} rename to {table}_keyed")
+            con.execute(read_sql("schema"))  # creates the table anew, as it is now
+            con.execute(f"insert into published.{table} by name from published.{table}_keyed")
+            con.execute(f"drop table published.{table}_keyed")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        log.info(
+            "published.%s rebuilt without its primary key in %.1f s",
+            table,
+            time.perf_counter() - start,
+        )
+    return keyed
 
 
 @contextmanager

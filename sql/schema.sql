@@ -97,14 +97,19 @@ create table if not exists published.articles (
     run_id varchar not null
 );
 
+-- No primary key on the tables with a row per paragraph: DuckDB holds a key's index in memory
+-- while a transaction writes it, some 0.7 GB for the two at a million articles, beyond the
+-- run's memory limit as the warehouse grows. (article_id, position) is unique as articles are
+-- (published.articles keeps its key, and publishing deletes a replaced article's paragraphs
+-- first); paragraph_hash once, as only texts no cluster holds yet are clustered.
+-- warehouse.drop_paragraph_keys rebuilds the tables of a warehouse written before.
 create table if not exists published.paragraphs (
     article_id varchar not null,
     position integer not null,      -- index in the article's paragraph split, as in removals
     paragraph_text varchar not null,
     paragraph_hash varchar not null,
     first_article_id varchar not null,  -- the earliest article that carried this paragraph
-    run_id varchar not null,
-    primary key (article_id, position)
+    run_id varchar not null
 );
 
 create table if not exists published.removals (
@@ -168,7 +173,7 @@ create table if not exists published.band_layouts (
 );
 
 create table if not exists published.paragraph_clusters (
-    paragraph_hash varchar primary key,
+    paragraph_hash varchar not null,  -- unique: see published.paragraphs
     cluster_id varchar not null,    -- the paragraph_hash of the first text seen
     relation varchar not null,
     similarity double,

@@ -1002,3 +1002,37 @@ def test_a_setting_goes_back_to_what_it_was_after_a_block_that_failed(con) -> No
         assert threshold() == "244.1 MiB"
         raise RuntimeError("a batch failed")
     assert threshold() == before
+
+
+def test_a_warehouse_with_paragraph_keys_is_rebuilt_without_them_rows_kept(
+    tmp_path, first_inputs, packs
+):
+    path = tmp_path / "keyed.duckdb"
+    with warehouse.connect(path) as con:
+        run_files(con, "r1", first_inputs, packs)
+        before = published_state(con)
+        # The tables as a warehouse written before had them: a primary key on each.
+        for table, key in (
+            ("paragraphs", "article_id, position"),
+            ("paragraph_clusters", "paragraph_hash"),
+        ):
+            con.execute(f"create table published.{table}_old as from published.{table}")
+            con.execute(f"drop table published.{table}")
+            con.execute(
+                f"create table published.{table} as from published.{table}_old limit 0; "
+                f"alter table published.{table} add primary key ({key}); "
+                f"insert into published.{table} from published.{table}_old; "
+                f"drop table published.{table}_old"
+            )
+        assert len(rows(con, PRIMARY_KEYS)) == 2
+
+    with warehouse.connect(path) as con:
+        assert rows(con, PRIMARY_KEYS) == []
+        assert published_state(con) == before
+        assert warehouse.drop_paragraph_keys(con) == []  # once done, nothing to do
+
+
+PRIMARY_KEYS = (
+    "select table_name from duckdb_constraints() where schema_name = 'published' "
+    "and constraint_type = 'PRIMARY KEY' and table_name in ('paragraphs', 'paragraph_clusters')"
+)

@@ -1,5 +1,7 @@
 -- the lines this run counted that now recur in at least $min_articles original articles of
--- their site and in $min_share of them, learned as rules of that site
+-- their site and in $min_share of them, learned as rules of that site; a line's sample text is
+-- looked up once it passes (gathering a text for each of the run's lines held them all in
+-- memory: a million files' publishing ran out of it)
 insert into published.learned_rules
 with run as (
     select article_id from audit.articles
@@ -27,31 +29,52 @@ learned as (
 ),
 
 run_lines as (
-    select
+    select distinct
         published.site_of(articles.url, articles.source) as site,
-        paragraphs.paragraph_hash,
-        min(paragraphs.paragraph_text) as sample_text
+        paragraphs.paragraph_hash
     from paragraphs
     join articles using (article_id)
     where articles.duplicate_of is null
-    group by all
 ),
 
 passing as (
     select
-        'learned:' || run_lines.site || ':' || left(run_lines.paragraph_hash, 12) as rule_id,
         run_lines.site,
         run_lines.paragraph_hash,
-        run_lines.sample_text,
         counts.articles,
         sites.articles as site_articles,
-        counts.first_run_id,
-        $run_id as learned_run_id
+        counts.first_run_id
     from run_lines
     join counts using (site, paragraph_hash)
     join sites using (site)
     anti join learned using (site, paragraph_hash)
     where counts.articles >= $min_articles and counts.articles >= $min_share * sites.articles
+),
+
+samples as (
+    select
+        published.site_of(articles.url, articles.source) as site,
+        paragraphs.paragraph_hash,
+        min(paragraphs.paragraph_text) as sample_text
+    from paragraphs
+    semi join passing using (paragraph_hash)
+    join articles using (article_id)
+    where articles.duplicate_of is null
+    group by all
+),
+
+final as (
+    select
+        'learned:' || passing.site || ':' || left(passing.paragraph_hash, 12) as rule_id,
+        passing.site,
+        passing.paragraph_hash,
+        samples.sample_text,
+        passing.articles,
+        passing.site_articles,
+        passing.first_run_id,
+        $run_id as learned_run_id
+    from passing
+    join samples using (site, paragraph_hash)
 )
 
-select * from passing
+select * from final
