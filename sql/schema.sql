@@ -98,10 +98,11 @@ create table if not exists published.articles (
 );
 
 -- No primary key on the tables with a row per paragraph: DuckDB holds a key's index in memory
--- while a transaction writes it, 0.7 GB for the two at a million articles (bench/key_memory.py),
--- a third of the run's memory limit, and more as the warehouse grows. (article_id, position) is unique as articles are
--- (published.articles keeps its key, and publishing deletes a replaced article's paragraphs
--- first); paragraph_hash once, as only texts no cluster holds yet are clustered.
+-- while a transaction writes it, 0.7 GB for the two at a million articles
+-- (bench/key_memory.py), a third of the run's memory limit, and more as the warehouse grows.
+-- (article_id, position) is unique as articles are (published.articles keeps its key, and
+-- publishing deletes a replaced article's paragraphs first); paragraph_hash is, as only texts
+-- no cluster holds yet are clustered.
 -- warehouse.drop_paragraph_keys rebuilds the tables of a warehouse written before.
 create table if not exists published.paragraphs (
     article_id varchar not null,
