@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from copydesk.batch import PlannedFile, batched, plan_files, prepare_batch
-from copydesk.ingest import file_sha256, find_input_files
+from copydesk.batch import PlannedFile, PlannedFiles, batched, plan_files, prepare_batch
+from copydesk.ingest import FoundFile, file_sha256, find_input_files
 from copydesk.records import NOT_READ, InputFile, KnownFile
 
 HEADLINE = "Council Approves Two New Bus Lines"
@@ -92,7 +92,7 @@ def test_plan_files_skips_a_file_of_known_size_and_time_without_reading_it(tmp_p
 
     plan = plan_files([f_same, f_touched], known)
 
-    assert (plan.unchanged, plan.to_read) == (2, ())
+    assert (plan.unchanged, list(plan.to_read)) == (2, [])
     os.utime(same, ns=(f_same.mtime_ns + 1, f_same.mtime_ns + 1))  # edited since
     [planned] = plan_files(find_input_files(tmp_path)[:1], known).to_read
     assert (planned.file.source_file, planned.file.version) == ("same.txt", 2)
@@ -262,7 +262,7 @@ def test_plan_files_plans_paths_the_scan_cannot_read_once(tmp_path):
     ]
     # Next run: the pipe was quarantined unread, and is still a pipe: nothing new to say.
     again = plan_files(found[1:], {"pipe.txt": KnownFile(NOT_READ, 1, 0, None)})
-    assert (again.to_read, again.unchanged) == ((), 1)
+    assert (list(again.to_read), again.unchanged) == ([], 1)
     # Once it is a readable file, it is read as its next version.
     (tmp_path / "pipe.txt").unlink()
     write(tmp_path, "pipe.txt", "now a file")
@@ -270,3 +270,34 @@ def test_plan_files_plans_paths_the_scan_cannot_read_once(tmp_path):
         find_input_files(tmp_path), {"pipe.txt": KnownFile(NOT_READ, 1, 0, None)}
     ).to_read
     assert (planned.file.source_file, planned.file.version) == ("pipe.txt", 2)
+
+
+def test_planned_files_give_back_every_file_as_planned_one_or_a_slice_at_a_time(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("copydesk.batch.PLANNED_CHUNK", 2)  # a slice across two chunks too
+    planned = [
+        PlannedFile(
+            FoundFile(tmp_path / "a.txt", "a.txt", 10, 1_700_000_000_000_000_001),
+            InputFile("a.txt", 10, NOT_READ, 1, 1_700_000_000_000_000_001),
+        ),
+        PlannedFile(
+            FoundFile(tmp_path / "pipe", "pipe", 0, 0, ("unreadable", "not a regular file")),
+            InputFile("pipe", 0, NOT_READ, 1, 0),
+        ),
+        PlannedFile(
+            FoundFile(tmp_path / "d" / "b%2F.txt", "d/b%2F.txt", 7, 5),
+            InputFile("d/b%2F.txt", 7, "ab" * 32, 3, 5),
+        ),
+    ]
+
+    columns = PlannedFiles(planned)
+
+    assert len(columns) == 3
+    assert list(columns) == planned
+    assert (columns[0], columns[-1]) == (planned[0], planned[-1])
+    assert (columns[1:], columns[::2]) == (planned[1:], planned[::2])
+    assert [list(b) for b in batched(columns, 2)] == [planned[:2], planned[2:]]
+    with pytest.raises(IndexError):
+        columns[3]
+    assert list(PlannedFiles()) == []
