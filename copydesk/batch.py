@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -42,7 +43,7 @@ class PlannedFile:
 PLANNED_CHUNK = 50_000  # files PlannedFiles turns into columns at a time
 # The columns PlannedFiles keeps a file in: its FoundFile's and its InputFile's fields.
 PLANNED_COLUMNS = {
-    "path": pa.string(),
+    "path": pa.binary(),  # as the file system gave it: a name need not be UTF-8
     "source_file": pa.string(),
     "size_bytes": pa.int64(),
     "mtime_ns": pa.int64(),
@@ -63,7 +64,8 @@ class PlannedFiles(Sequence[PlannedFile]):
         parts, files = [], iter(planned)
         while chunk := list(islice(files, PLANNED_CHUNK)):  # a chunk's rows in Python at once
             rows = [
-                (str(p.found.path), p.found.source_file, p.found.size_bytes, p.found.mtime_ns)
+                (os.fsencode(p.found.path), p.found.source_file, p.found.size_bytes)
+                + (p.found.mtime_ns,)
                 + (p.found.problem or (None, None))
                 + (p.file.sha256, p.file.version)
                 for p in chunk
@@ -95,7 +97,7 @@ class PlannedFiles(Sequence[PlannedFile]):
 def _planned(row: dict) -> PlannedFile:
     reason, detail = row["problem_reason"], row["problem_detail"]
     found = FoundFile(
-        Path(row["path"]),
+        Path(os.fsdecode(row["path"])),
         row["source_file"],
         row["size_bytes"],
         row["mtime_ns"],

@@ -286,8 +286,8 @@ def test_planned_files_give_back_every_file_as_planned_one_or_a_slice_at_a_time(
             InputFile("pipe", 0, NOT_READ, 1, 0),
         ),
         PlannedFile(
-            FoundFile(tmp_path / "d" / "b%2F.txt", "d/b%2F.txt", 7, 5),
-            InputFile("d/b%2F.txt", 7, "ab" * 32, 3, 5),
+            FoundFile(tmp_path / "d" / "caf\udce9.txt", "d/caf%E9.txt", 7, 5),  # not UTF-8
+            InputFile("d/caf%E9.txt", 7, "ab" * 32, 3, 5),
         ),
     ]
 
