@@ -64,10 +64,15 @@ class PlannedFiles(Sequence[PlannedFile]):
         parts, files = [], iter(planned)
         while chunk := list(islice(files, PLANNED_CHUNK)):  # a chunk's rows in Python at once
             rows = [
-                (os.fsencode(p.found.path), p.found.source_file, p.found.size_bytes)
-                + (p.found.mtime_ns,)
-                + (p.found.problem or (None, None))
-                + (p.file.sha256, p.file.version)
+                (
+                    os.fsencode(p.found.path),
+                    p.found.source_file,
+                    p.found.size_bytes,
+                    p.found.mtime_ns,
+                    *(p.found.problem or (None, None)),
+                    p.file.sha256,
+                    p.file.version,
+                )
                 for p in chunk
             ]
             columns = zip(zip(*rows, strict=True), schema.types, strict=True)
