@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -452,10 +453,8 @@ _EVENTS = {  # Prefect's own log lines that mark the parts of a run
 }
 
 
-def log_events(log: str, started: datetime) -> dict[str, float]:
-    """Seconds after `started` of the first line of each event in a run's console log, and
-    how many temporary Prefect servers were started (a Dask worker starts its own)."""
-    found: dict[str, float] = {"servers_started": 0}
+def log_lines(log: str, started: datetime) -> Iterator[tuple[float, str]]:
+    """(seconds after `started`, message) of each timestamped line of a run's console log."""
     for line in log.splitlines():
         m = _LOG_LINE.match(line)
         if not m:
@@ -466,11 +465,29 @@ def log_events(log: str, started: datetime) -> dict[str, float]:
         )
         if stamp < started - timedelta(minutes=1):  # the run went past midnight
             stamp += timedelta(days=1)
+        yield (stamp - started).total_seconds(), message
+
+
+def log_events(log: str, started: datetime) -> dict[str, float]:
+    """Seconds after `started` of the first line of each event in a run's console log, and
+    how many temporary Prefect servers were started (a Dask worker starts its own)."""
+    found: dict[str, float] = {"servers_started": 0}
+    for seconds, message in log_lines(log, started):
         found["servers_started"] += bool(_EVENTS["server_up_s"].match(message))
         for event, pattern in _EVENTS.items():
             if event not in found and pattern.match(message):
-                found[event] = round((stamp - started).total_seconds(), 2)
+                found[event] = round(seconds, 2)
     return found
+
+
+def peak_after(log: str, started: datetime, trace: list[tuple[float, int]]) -> str | None:
+    """The last log line before the sampled peak of memory: the step the peak came in (a step
+    logs when it ends, so the peak is in the step after this line)."""
+    if not trace:
+        return None
+    peak_at = max(trace, key=lambda sample: sample[1])[0]
+    before = [message for seconds, message in log_lines(log, started) if seconds <= peak_at]
+    return before[-1][:160] if before else None
 
 
 def copydesk_command() -> list[str]:
@@ -506,6 +523,7 @@ def run_copydesk(
         out["killed"] = watched.killed
     text = log_path.read_text(errors="replace")
     out.update(log_events(text, started))
+    out["peak_after"] = peak_after(text, started, watched.trace)
     out["log_tail"] = text.splitlines()[-5:] if code else []
     out["run"] = last_run(db) if db.exists() else None
     out["warehouse_mb"] = round(db.stat().st_size / 2**20) if db.exists() else None
@@ -761,6 +779,18 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
                 f"({c['articles']:,}) | {counts['published']:,} | {counts['duplicates']:,} "
                 f"({c['planted_exact']:,} + {c['planted_near']:,}) | {counts['quarantined']:,} "
                 f"({c['bad_items']}) | {'yes' if run.get('balanced') else 'NO'} |"
+            )
+    lines += ["", "Where the peak of memory came: the last log line before it.", ""]
+    lines += [
+        "| files | workers | peak MB | of it the flow process | after |",
+        "|---|---|---|---|---|",
+    ]
+    for r in text_reports:
+        for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]:
+            after = (run.get("peak_after") or "–").replace("|", "/")
+            lines.append(
+                f"| {r['size']:,} | {run['label']} | {run['peak_rss_mb']:,} | "
+                f"{run.get('peak_main_rss_mb', '–'):,} | {after} |"
             )
     lines += [
         "",

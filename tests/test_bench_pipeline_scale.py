@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("psutil")  # in the bench dependency group
 
-from bench.pipeline_scale import keep_failed_logs  # noqa: E402 - after the skip above
+from bench.pipeline_scale import keep_failed_logs, peak_after  # noqa: E402 - after the skip
 
 
 def test_a_failed_runs_log_is_kept_beside_the_output_and_a_passed_ones_is_not(tmp_path: Path):
@@ -28,3 +29,25 @@ def test_a_failed_runs_log_is_kept_beside_the_output_and_a_passed_ones_is_not(tm
     assert (out / failed.name).read_text() == "Out of Memory Error\n"
     assert reports[0]["runs"][0]["log"] == str(out / failed.name)
     assert reports[1]["runs"][0]["log"] == str(passed)
+
+
+LOG = """starting a temporary Prefect server for this run
+23:59:58.000 | INFO    | copydesk.audit - audit: marts/articles built in 2.8 s
+23:59:59.500 | INFO    | copydesk.publish - publish: articles in 0.4 s
+00:00:01.000 | INFO    | copydesk.publish - publish: paragraph_bands in 3.5 s
+"""
+
+
+@pytest.mark.parametrize(
+    "peak_at, expected",
+    [
+        (1.0, "copydesk.audit - audit: marts/articles built in 2.8 s"),
+        (3.6, "copydesk.publish - publish: paragraph_bands in 3.5 s"),  # past midnight
+        (0.3, None),  # before the first line
+    ],
+)
+def test_the_peak_is_placed_after_the_last_log_line_before_it(peak_at, expected):
+    started = datetime(2026, 11, 30, 23, 59, 57, 500000)
+    trace = [(0.1, 100), (peak_at, 900), (4.0, 200)]
+
+    assert peak_after(LOG, started, trace) == expected
