@@ -363,7 +363,7 @@ class Breakdown:
         "near_duplicates._lookup": "lookup by id (SQL)",
         "near_duplicates._published_ranks": "published ranks",
         "near_duplicates.shingle_sets": "shingle (normalize, hash words, 3-grams)",
-        "near_duplicates.overlap": "exact Jaccard/containment",
+        "near_duplicates.overlaps": "exact Jaccard/containment",
         "near_duplicates.assign_clusters": "assign clusters (union-find)",
     }
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from bench.common import write_json
 from bench.corpus import dev_texts, seed_bodies
-from copydesk.minhash import MinHasher, band_keys, overlap, shingle_sets
+from copydesk.minhash import MinHasher, band_keys, overlaps, shingle_sets
 from copydesk.near_duplicates import ARTICLES, MIN_CONTAINED, PARAGRAPHS
 from copydesk.settings import Settings
 from copydesk.text_keys import normalize_for_hash, words_for_hash
@@ -215,11 +215,12 @@ def copydesk_candidates(
     for i, w in enumerate(words):
         same_hash.setdefault(tuple(w), []).append(i)
     pairs.update(pair for group in same_hash.values() for pair in combinations(group, 2))
+    ordered = sorted(pairs)
+    jac, cont = overlaps([full[i] for i, _ in ordered], [full[j] for _, j in ordered])
     verified = []
-    for i, j in sorted(pairs):
-        jac, cont = overlap(full[i], full[j])
+    for (i, j), jaccard, contained in zip(ordered, jac.tolist(), cont.tolist(), strict=True):
         big_enough = bool(lead_shingles) and min(len(full[i]), len(full[j])) >= MIN_CONTAINED
-        verified.append((i, j, jac, cont, big_enough))
+        verified.append((i, j, jaccard, contained, big_enough))
     return verified, band_table.num_rows
 
 

@@ -42,7 +42,7 @@ class MinHasher:
 
     def shingles(self, text: str) -> np.ndarray:
         """The distinct 32-bit hashes of the text's word n-grams (one shingle if shorter)."""
-        return np.unique(self.shingle_sequence(text))
+        return distinct_sorted(self.shingle_sequence(text))
 
     def shingle_sequence(self, text: str) -> np.ndarray:
         """The 32-bit hashes of the text's word n-grams in text order, repeats included."""
@@ -132,13 +132,35 @@ def components(pairs: Iterable[tuple[int, int]], n: int) -> np.ndarray:
     return np.array([root(i) for i in range(n)])
 
 
-def overlap(shingles_a: np.ndarray, shingles_b: np.ndarray) -> tuple[float, float]:
-    """Exact (Jaccard, containment of the smaller set in the larger) of two shingle sets."""
-    if not len(shingles_a) or not len(shingles_b):
-        return 0.0, 0.0
-    common = len(np.intersect1d(shingles_a, shingles_b, assume_unique=True))
-    union = len(shingles_a) + len(shingles_b) - common
-    return common / union, common / min(len(shingles_a), len(shingles_b))
+def overlaps(
+    sets_a: Sequence[np.ndarray], sets_b: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Jaccard similarity and containment (of the smaller set in the larger) of each pair
+    (sets_a[i], sets_b[i]) of distinct 32-bit shingle sets, 0 where either set is empty.
+
+    All pairs are counted in one sort: each shingle is tagged with its pair's number, and a
+    shingle the two sets of a pair share is the one tag that occurs twice. A pair at a time
+    in Python took 14 of the 16 minutes of a million-file run's paragraph near duplicates."""
+    n = len(sets_a)
+    len_a = np.fromiter(map(len, sets_a), dtype=np.int64, count=n)
+    len_b = np.fromiter(map(len, sets_b), dtype=np.int64, count=n)
+    pair_of = np.concatenate(
+        [
+            np.repeat(np.arange(n, dtype=np.uint64), len_a),
+            np.repeat(np.arange(n, dtype=np.uint64), len_b),
+        ]
+    )
+    empty = np.empty(0, dtype=np.uint64)
+    shingles = np.concatenate([empty, *sets_a, *sets_b]).astype(np.uint64)
+    tagged = np.sort((pair_of << _SHIFT_32) | shingles)
+    shared = tagged[1:][tagged[1:] == tagged[:-1]] >> _SHIFT_32
+    common = np.bincount(shared.astype(np.int64), minlength=n)
+    union = len_a + len_b - common
+    smaller = np.minimum(len_a, len_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(smaller > 0, common / union, 0.0)
+        contained = np.where(smaller > 0, common / smaller, 0.0)
+    return jaccard, contained
 
 
 def word_hashes(word_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
@@ -169,10 +191,21 @@ def _distinct_per_owner(owners: np.ndarray, grams: np.ndarray, n: int) -> list[n
     """Each owner's distinct shingles, sorted; owners are 0..n-1, grams below 2**32."""
     if not n:
         return []
-    keys = np.unique((owners.astype(np.uint64) << _SHIFT_32) | grams)
+    keys = distinct_sorted((owners.astype(np.uint64) << _SHIFT_32) | grams)
     sorted_owners = keys >> _SHIFT_32
     bounds = np.searchsorted(sorted_owners, np.arange(1, n, dtype=np.uint64))
     return np.split(keys & np.uint64(0xFFFFFFFF), bounds)
+
+
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """np.unique of a 1-d array, by sorting: numpy 2.4's np.unique finds the distinct values
+    with a hash table first, 30 to 80 times slower on shingle keys (owner << 32 | shingle) of
+    2,000 to 50,000 texts: 15 ms against 0.5, 1.5 s against 0.02."""
+    ordered = np.sort(values)
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from copydesk.minhash import MinHasher, assign_clusters, band_keys, overlap, shingle_sets
+from copydesk.minhash import MinHasher, assign_clusters, band_keys, overlaps, shingle_sets
 from copydesk.text_keys import words_for_hash
 from copydesk.warehouse import read_sql
 
@@ -255,28 +255,38 @@ def _verify(con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy)
         candidates.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
         while chunk := candidates.fetchmany(CHUNK):
             shingles = _shingles_of(con, sorted({m for pair in chunk for m in pair}))
-            verified = []
-            for a, b in chunk:
-                if a not in shingles or b not in shingles:
-                    continue  # a published member whose text is gone
-                jaccard, contained = overlap(shingles[a], shingles[b])
-                if jaccard >= policy.jaccard:
-                    relation = "exact" if jaccard == 1.0 else "near"
-                elif (
-                    level.lead_shingles
-                    and min(len(shingles[a]), len(shingles[b])) >= MIN_CONTAINED
-                    and contained >= policy.containment
-                ):
-                    relation = "teaser"
-                else:
-                    continue
-                verified.append((a, b, float(jaccard), relation))
-            if verified:
-                columns = zip(*verified, strict=True)
-                table = pa.table(dict(zip(("a", "b", "jaccard", "relation"), columns, strict=True)))
-                con.register("verified", table)
-                con.execute(f"insert into audit.{level.name}_verified select * from verified")
-                con.unregister("verified")
+            # a published member whose text is gone has no shingles: its pairs are dropped
+            found = [(a, b) for a, b in chunk if a in shingles and b in shingles]
+            sets_a = [shingles[a] for a, _ in found]
+            sets_b = [shingles[b] for _, b in found]
+            jaccard, contained = overlaps(sets_a, sets_b)
+            near = jaccard >= policy.jaccard
+            smaller = np.fromiter(
+                map(min, map(len, sets_a), map(len, sets_b)), np.int64, len(found)
+            )
+            teaser = (
+                bool(level.lead_shingles)
+                & ~near
+                & (smaller >= MIN_CONTAINED)
+                & (contained >= policy.containment)
+            )
+            keep = np.flatnonzero(near | teaser)
+            if not len(keep):
+                continue
+            relation = np.where(
+                jaccard[keep] == 1.0, "exact", np.where(near[keep], "near", "teaser")
+            )
+            table = pa.table(
+                {
+                    "a": pa.array([found[i][0] for i in keep], pa.string()),
+                    "b": pa.array([found[i][1] for i in keep], pa.string()),
+                    "jaccard": pa.array(jaccard[keep], pa.float64()),
+                    "relation": pa.array(relation.tolist(), pa.string()),
+                }
+            )
+            con.register("verified", table)
+            con.execute(f"insert into audit.{level.name}_verified select * from verified")
+            con.unregister("verified")
     con.execute("drop table candidate_texts")
 
 

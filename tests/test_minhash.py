@@ -10,7 +10,8 @@ from copydesk.minhash import (
     assign_clusters,
     band_keys,
     components,
-    overlap,
+    distinct_sorted,
+    overlaps,
     shingle_sets,
 )
 from copydesk.text_keys import words_for_hash
@@ -88,7 +89,8 @@ def test_shingle_sequence_keeps_order_and_repeats(hasher):
 
 
 def test_word_order_changes_shingles(hasher):
-    assert overlap(hasher.shingles("a b c d"), hasher.shingles("d c b a")) == (0.0, 0.0)
+    jaccard, _ = overlaps([hasher.shingles("a b c d")], [hasher.shingles("d c b a")])
+    assert jaccard[0] == 0.0
 
 
 @pytest.mark.parametrize("text", ["hello", "hello world"])
@@ -191,7 +193,9 @@ def _pairs_with_controlled_overlap(seed: int, n: int = 100) -> list[tuple[str, s
 def _estimate_errors(hasher: MinHasher, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
     sigs, _ = hasher.signatures([t for pair in pairs for t in pair])
     estimate = (sigs[0::2] == sigs[1::2]).mean(axis=1)  # the share of equal MinHash values
-    exact = np.array([overlap(hasher.shingles(a), hasher.shingles(b))[0] for a, b in pairs])
+    exact, _ = overlaps(
+        [hasher.shingles(a) for a, _ in pairs], [hasher.shingles(b) for _, b in pairs]
+    )
     return estimate, exact
 
 
@@ -297,11 +301,36 @@ def test_equal_values_in_different_bands_give_different_keys(rows):
     ],
     ids=["same", "half", "subset", "partly-inside", "disjoint", "one-empty", "both-empty"],
 )
-def test_overlap_is_exact_jaccard_and_containment(a, b, expected):
+def test_overlaps_are_exact_jaccard_and_containment(a, b, expected):
     sa, sb = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
 
-    assert overlap(sa, sb) == pytest.approx(expected)
-    assert overlap(sb, sa) == pytest.approx(expected)
+    for first, second in [(sa, sb), (sb, sa)]:
+        jaccard, contained = overlaps([first], [second])
+        assert (jaccard[0], contained[0]) == pytest.approx(expected)
+
+
+def test_overlaps_of_many_pairs_equal_each_pair_counted_alone():
+    """Pairs counted in one sort do not see each other's shingles, even the same values."""
+    rng = np.random.default_rng(3)
+    sets = [
+        np.unique(rng.integers(0, 60, size=rng.integers(0, 40))).astype(np.uint64)
+        for _ in range(300)
+    ]
+    sets.append(np.array([0, 2**32 - 1], dtype=np.uint64))  # the largest shingle value
+    pairs = [(i, j) for i in range(len(sets)) for j in rng.integers(0, len(sets), 5)]
+    jaccard, contained = overlaps([sets[i] for i, _ in pairs], [sets[j] for _, j in pairs])
+
+    for k, (i, j) in enumerate(pairs):
+        a, b = set(sets[i].tolist()), set(sets[j].tolist())
+        smaller = min(len(a), len(b))
+        assert jaccard[k] == (len(a & b) / len(a | b) if smaller else 0.0)
+        assert contained[k] == (len(a & b) / smaller if smaller else 0.0)
+
+
+def test_overlaps_of_no_pairs():
+    jaccard, contained = overlaps([], [])
+
+    assert len(jaccard) == len(contained) == 0
 
 
 def test_shingle_sets_give_whole_and_lead_shingles(hasher):
@@ -421,3 +450,11 @@ def test_assign_clusters_accepts_a_generator_of_pairs():
     result = assign_clusters(["a", "b"], {}, (p for p in [("a", "b")]), rank)
 
     assert result.cluster_of == {"a": "a", "b": "a"}
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 1000])
+def test_distinct_sorted_equals_numpy_unique(size):
+    values = np.random.default_rng(size).integers(0, 50, size=size).astype(np.uint64) << 32
+
+    assert np.array_equal(distinct_sorted(values), np.unique(values))
+    assert distinct_sorted(values).dtype == np.uint64

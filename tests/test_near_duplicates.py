@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from copydesk import audit, batch_tables, near_duplicates, warehouse
-from copydesk.minhash import MinHasher, overlap
+from copydesk.minhash import MinHasher, overlaps
 from copydesk.near_duplicates import MIN_CONTAINED, PARAGRAPHS, band_key_table
 from copydesk.records import RawArticle
 from copydesk.text_keys import normalize_for_hash
@@ -148,7 +148,7 @@ def similarity(con: duckdb.DuckDBPyConnection, aid: str) -> float:
 
 def jaccard(a: Sequence[str], b: Sequence[str]) -> float:
     """The exact Jaccard similarity of two bodies' shingle sets."""
-    return overlap(SHINGLES.shingles("\n".join(a)), SHINGLES.shingles("\n".join(b)))[0]
+    return paragraph_jaccard("\n".join(a), "\n".join(b))
 
 
 def paragraph_clusters(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
@@ -164,7 +164,7 @@ def paragraph_clusters(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
 
 
 def paragraph_jaccard(a: str, b: str) -> float:
-    return overlap(SHINGLES.shingles(a), SHINGLES.shingles(b))[0]
+    return float(overlaps([SHINGLES.shingles(a)], [SHINGLES.shingles(b)])[0][0])
 
 
 # The warehouse is thrown away: closing it need not write a checkpoint (a third of a second).
@@ -204,7 +204,7 @@ def test_texts_are_what_the_tests_say():
     assert 0.8 < jaccard(MUSEUM, ROUNDUP)
     assert jaccard(MARATHON, ROUNDUP) < 0.5
     assert 0.8 < paragraph_jaccard(WATER, WATER_EDITED) < 1.0
-    assert overlap(SHINGLES.shingles(SHORT), SHINGLES.shingles(MUSEUM[0]))[1] == 1.0
+    assert overlaps([SHINGLES.shingles(SHORT)], [SHINGLES.shingles(MUSEUM[0])])[1][0] == 1.0
     assert len(SHINGLES.shingles(SHORT)) < MIN_CONTAINED
 
 
