@@ -244,7 +244,7 @@ def run(
     warehouse_path: WarehouseOption = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(min=1, help="Files per batch. " + _default("COPYDESK_BATCH_SIZE", 200)),
+        typer.Option(min=1, help="Files per batch. " + _default("COPYDESK_BATCH_SIZE", 500)),
     ] = None,
     workers: Annotated[
         int | None,

@@ -287,7 +287,7 @@ def test_version():
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        ("run", ["COPYDESK_BATCH_SIZE", "default: 200", "COPYDESK_INPUT_DIR", "data/raw"]),
+        ("run", ["COPYDESK_BATCH_SIZE", "default: 500", "COPYDESK_INPUT_DIR", "data/raw"]),
         ("serve", ["COPYDESK_SCHEDULE_CRON", "default: '0 2 * * *'"]),
         ("runs", ["COPYDESK_WAREHOUSE", "data/warehouse.duckdb", "default: 10"]),
     ],
