@@ -780,18 +780,22 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
                 f"({c['planted_exact']:,} + {c['planted_near']:,}) | {counts['quarantined']:,} "
                 f"({c['bad_items']}) | {'yes' if run.get('balanced') else 'NO'} |"
             )
-    lines += ["", "Where the peak of memory came: the last log line before it.", ""]
-    lines += [
-        "| files | workers | peak MB | of it the flow process | after |",
-        "|---|---|---|---|---|",
+    placed = [
+        (r["size"], run)
+        for r in text_reports
+        for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]
+        if run.get("peak_after")
     ]
-    for r in text_reports:
-        for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]:
-            after = (run.get("peak_after") or "–").replace("|", "/")
-            lines.append(
-                f"| {r['size']:,} | {run['label']} | {run['peak_rss_mb']:,} | "
-                f"{run.get('peak_main_rss_mb', '–'):,} | {after} |"
-            )
+    if placed:
+        lines += ["", "Where the peak of memory came: the last log line before it.", ""]
+        lines += ["| files | run | peak MB | the flow process's own peak MB | after |"]
+        lines += ["|---|---|---|---|---|"]
+    for size, run in placed:
+        after = run["peak_after"].replace("|", "/")
+        lines.append(
+            f"| {size:,} | {run['label']} | {run['peak_rss_mb']:,} | "
+            f"{run.get('peak_main_rss_mb', '–'):,} | {after} |"
+        )
     lines += [
         "",
         "## 1 vs 2 workers (text)",
