@@ -12,7 +12,7 @@ It measures:
 - wall time of the command, and its parts read from Prefect's own log lines: start-up (imports
   and the temporary Prefect server), the flow run, and shutting down;
 - peak memory: the summed RSS of the command's process tree (the temporary server and any Dask
-  workers included), polled every 0.2 s;
+  workers included), polled every 0.2 s, and the last log line before the peak (its step);
 - the seconds per stage the flow records in audit.runs.stage_seconds, and the orchestration
   overhead: the flow run's wall minus the stages it runs one after another (CRITICAL_PATH);
 - the floor: reading every input file and hashing it with SHA-256 in this process;
