@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 HASHER = MinHasher(num_perm=128, ngram=3)
 MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a duplicate
-CHUNK = 20_000  # candidate pairs verified at a time
 # New members one band bucket pairs among themselves at most; a larger bucket pairs each
 # member with its first only, or its pairs would grow as the square of the corpus (a million
 # files' author boxes and bylines ran DuckDB out of memory and disk).
@@ -54,6 +53,9 @@ class Level:
     bands: int
     rows: int
     lead_shingles: int  # 0: no lead signature, so no teaser search
+    # Candidate pairs verified at a time: their members' texts and shingle sets are held
+    # together (20,000 article pairs held 2 GB of a 300k-file run's audit; paragraphs are short)
+    pairs_per_chunk: int
     min_shingles: int = 0  # a member with fewer distinct shingles gets no band keys
 
     def sql(self, statement: str) -> str:
@@ -80,10 +82,18 @@ class Level:
 # than 4 shingles (5 words or less) gets no keys: exact copies still share its hash, and its
 # near matches in the benchmark's real paragraphs were mostly different lines of one template
 # ("Teil 1", "Teil 2"). Both measured with `python -m bench.neardup --paragraph-words 1`.
-ARTICLES = Level("article", "article_id", bands=16, rows=8, lead_shingles=60)
+ARTICLES = Level("article", "article_id", bands=16, rows=8, lead_shingles=60, pairs_per_chunk=2_000)
 # (bands, rows, lead_shingles, min_shingles) of warehouses written before band_layouts was kept
 UNRECORDED_LAYOUTS = {"article": (16, 8, 60, 0), "paragraph": (32, 4, 0, 0)}
-PARAGRAPHS = Level("paragraph", "paragraph_hash", bands=22, rows=3, lead_shingles=0, min_shingles=4)
+PARAGRAPHS = Level(
+    "paragraph",
+    "paragraph_hash",
+    bands=22,
+    rows=3,
+    lead_shingles=0,
+    pairs_per_chunk=20_000,
+    min_shingles=4,
+)
 
 
 def cluster_new_members(
@@ -253,7 +263,7 @@ def _verify(con: duckdb.DuckDBPyConnection, level: Level, policy: NearDupPolicy)
     # A cursor of its own streams the candidates while `con` looks up each chunk's texts.
     with con.cursor() as candidates:
         candidates.execute(f"select a, b from audit.{level.name}_candidates order by a, b")
-        while chunk := candidates.fetchmany(CHUNK):
+        while chunk := candidates.fetchmany(level.pairs_per_chunk):
             shingles = _shingles_of(con, sorted({m for pair in chunk for m in pair}))
             # a published member whose text is gone has no shingles: its pairs are dropped
             found = [(a, b) for a, b in chunk if a in shingles and b in shingles]

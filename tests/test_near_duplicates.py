@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -690,7 +691,7 @@ def test_edited_paragraph_in_a_later_run_joins_the_original_paragraphs_cluster(c
 
 def test_bands_of_another_layout_are_recomputed_before_a_later_run_matches(con, packs, monkeypatch):
     # A warehouse written with 32 x 4 paragraph bands, before band_layouts was kept.
-    old = near_duplicates.Level("paragraph", "paragraph_hash", bands=32, rows=4, lead_shingles=0)
+    old = replace(near_duplicates.PARAGRAPHS, bands=32, rows=4, min_shingles=0)
     monkeypatch.setattr(near_duplicates, "PARAGRAPHS", old)
     monkeypatch.setattr(batch_tables, "PARAGRAPHS", old)
     run(con, "r1", [raw("water", "a.txt", WATER, ORCHESTRA, PART_ONE)], packs)
