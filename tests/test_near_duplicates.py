@@ -385,13 +385,15 @@ def test_candidates_found_a_band_and_verified_a_few_at_a_time_give_the_same_clus
     run(whole, "r1", articles, packs)
     pairs = "select a, b from audit.{}_candidates order by all"
     candidates = rows(whole, pairs.format("paragraph"))
-    monkeypatch.setattr(near_duplicates, "CHUNK", 2)
+    for name in ("ARTICLES", "PARAGRAPHS"):  # two candidate pairs verified at a time
+        level = getattr(near_duplicates, name)
+        monkeypatch.setattr(near_duplicates, name, replace(level, pairs_per_chunk=2))
     monkeypatch.setattr(near_duplicates, "SHINGLE_GROUP", 1)
     monkeypatch.setattr(near_duplicates, "BAND_ROWS_PER_PASS", 1)  # one band a pass
     chunked = warehouse_at("small_chunks")
     run(chunked, "r1", articles, packs)
 
-    assert len(candidates) > 2 * near_duplicates.CHUNK
+    assert len(candidates) > 2 * 2
     for level in ("article", "paragraph"):
         assert rows(chunked, pairs.format(level)) == rows(whole, pairs.format(level))
     assert clusters(chunked) == clusters(whole)
