@@ -150,8 +150,7 @@ def overlaps(
             np.repeat(np.arange(n, dtype=np.uint64), len_b),
         ]
     )
-    empty = np.empty(0, dtype=np.uint64)
-    shingles = np.concatenate([empty, *sets_a, *sets_b]).astype(np.uint64)
+    shingles = np.concatenate([np.empty(0, dtype=np.uint64), *sets_a, *sets_b])
     tagged = np.sort((pair_of << _SHIFT_32) | shingles)
     shared = tagged[1:][tagged[1:] == tagged[:-1]] >> _SHIFT_32
     common = np.bincount(shared.astype(np.int64), minlength=n)

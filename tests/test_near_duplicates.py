@@ -393,7 +393,7 @@ def test_candidates_found_a_band_and_verified_a_few_at_a_time_give_the_same_clus
     chunked = warehouse_at("small_chunks")
     run(chunked, "r1", articles, packs)
 
-    assert len(candidates) > 2 * 2
+    assert len(candidates) > 2 * 2  # more than two chunks of two pairs
     for level in ("article", "paragraph"):
         assert rows(chunked, pairs.format(level)) == rows(whole, pairs.format(level))
     assert clusters(chunked) == clusters(whole)
