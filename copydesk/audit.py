@@ -30,11 +30,17 @@ BUILD = (
     "marts/removals",
     "marts/articles",
 )
+MARTS = tuple(name for name in BUILD if name.startswith("marts/"))
 STAGED_BY_ARTICLE = ("paragraphs", "removals", "articles")  # rows a failed article leaves
 # The marts are built for this many staged articles at a time, so their memory does not grow with
 # the run: an article's body is an ordered string_agg and its cut a window, which DuckDB holds in
 # memory (100k articles with DuckDB limited to 1 GB failed in one statement).
 ARTICLES_PER_CHUNK = 50_000
+# The staged articles a mart is built for ({chunk} in sql/marts/): a range of seq, or after a
+# quarantine those whose inputs changed (a build of every mart again took a 300k-file run's
+# flow process to its peak of memory)
+SEQ_RANGE = "(select * from staging.articles where seq between $first_seq and $last_seq)"
+CHANGED_ARTICLES = "(select * from staging.articles semi join changed_articles using (article_id))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,24 +92,33 @@ def _build(
     con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, after_quarantine: bool = False
 ) -> None:
     """Build the audit tables from staging; `after_quarantine` when the batch was built before
-    and has since only lost articles (the near-duplicate candidates are then kept, less
-    theirs)."""
+    and has since only lost articles: the near-duplicate candidates are then kept, less
+    theirs, and the marts keep the rows of every article whose inputs did not change."""
     params = {"run_id": run_id, "cut": cfg.cross_article_paragraphs == "cut"}
     policy = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
+    if after_quarantine:
+        con.execute(
+            f"create or replace temp table marts_inputs as {read_sql('audit/marts_inputs')}"
+        )
     for name in BUILD:
         # A line a step: at a million articles the audit takes many minutes.
         start = time.perf_counter()
         if name == NEAR_DUPLICATES:
             cluster_near_duplicates(con, policy, after_quarantine)
-        else:
+        elif name not in MARTS:
             sql = read_sql(name)
             used = {k: v for k, v in params.items() if f"${k}" in sql}
-            table = f"audit.{name.rsplit('/', 1)[1]}"
-            if name.startswith("marts/"):
-                _build_by_article_chunks(con, table, sql, used)
-            else:
-                con.execute(f"create or replace table {table} as {sql}", used)
+            con.execute(f"create or replace table audit.{name.rsplit('/', 1)[1]} as {sql}", used)
+        elif after_quarantine:
+            if name == MARTS[0]:  # the intermediates are built again
+                _drop_changed_mart_rows(con)
+            _insert_mart(con, name, CHANGED_ARTICLES, params)
+        else:
+            _build_by_article_chunks(con, name, params)
         log.info("audit: %s built in %.1f s", name, time.perf_counter() - start)
+    if after_quarantine:
+        con.execute("drop table marts_inputs")
+        con.execute("drop table changed_articles")
     ((built, staged),) = con.execute(
         "select (select count(*) from audit.articles), (select count(*) from staging.articles)"
     ).fetchall()
@@ -111,21 +126,52 @@ def _build(
         raise RuntimeError(f"audit.articles holds {built} articles of {staged} staged")
 
 
-def _build_by_article_chunks(
-    con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str, object]
+def _insert_mart(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    chunk: str,
+    params: dict[str, object],
+    create: bool = False,
 ) -> None:
-    """Materialize `sql` as `table` one range of staging.articles' seq at a time (its
-    $first_seq and $last_seq). Not rowids: a checkpoint between two chunks may renumber the
-    rows that quarantined articles left, and a range of rowids would then miss some."""
+    """Materialize mart `name` (marts/<table>) for the staged articles of `chunk`, a relation
+    over staging.articles, as audit.<table>: `create` makes it, else its rows are added."""
+    sql = read_sql(name, chunk=chunk)
+    table = f"audit.{name.rsplit('/', 1)[1]}"
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    con.execute(
+        f"create or replace table {table} as {sql}" if create else f"insert into {table} {sql}",
+        used,
+    )
+
+
+def _build_by_article_chunks(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]
+) -> None:
+    """Materialize mart `name` one range of staging.articles' seq at a time. Not rowids: a
+    checkpoint between two chunks may renumber the rows that quarantined articles left, and a
+    range of rowids would then miss some."""
     ((low, high),) = con.execute(
         "select coalesce(min(seq), 0), coalesce(max(seq), -1) from staging.articles"
     ).fetchall()
     for first in range(low, max(low, high) + 1, ARTICLES_PER_CHUNK):
         rows = {**params, "first_seq": first, "last_seq": first + ARTICLES_PER_CHUNK - 1}
-        if first == low:  # the first chunk makes the table, even when there are no articles
-            con.execute(f"create or replace table {table} as {sql}", rows)
-        else:
-            con.execute(f"insert into {table} {sql}", rows)
+        # the first chunk makes the table, even when there are no articles
+        _insert_mart(con, name, SEQ_RANGE, rows, create=first == low)
+
+
+def _drop_changed_mart_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """After a quarantine, once the intermediates are built again: the articles whose mart
+    inputs changed (a canonical copy or a first carrier that left) into temp table
+    changed_articles, and their rows and those of the articles gone out of the marts."""
+    con.execute(
+        "create or replace temp table changed_articles as select article_id from "
+        f"({read_sql('audit/marts_inputs')} except select * from marts_inputs)"
+    )
+    for table in STAGED_BY_ARTICLE:
+        con.execute(
+            f"delete from audit.{table} where article_id in (select article_id from "
+            "changed_articles) or article_id not in (select article_id from staging.articles)"
+        )
 
 
 def _quarantine_and_rebuild(

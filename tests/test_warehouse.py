@@ -685,6 +685,42 @@ def test_marts_built_in_chunks_equal_one_build(con, packs, monkeypatch):
     assert duplicates(con, "audit")["d"] == "a"
 
 
+def test_marts_after_a_quarantine_equal_a_build_without_the_failed_articles(con, packs):
+    # "canon" is the canonical copy of "copy" and first carries HARBOUR and FERRY, which
+    # "later", "copy" and "other" repeat; "lone" shares nothing. Once canon and lone fail,
+    # later first carries HARBOUR and copy FERRY, and copy is no longer a duplicate: the
+    # marts are built again for the articles whose inputs changed, and must equal a build
+    # from scratch.
+    batch = staged(
+        [
+            raw("canon", "a.txt", HARBOUR, FERRY),
+            raw("lone", "b.txt", SCHOOL, COMMENT, LIBRARY),
+            raw("later", "c.txt", BUDGET, HARBOUR, COST),
+            raw("copy", "d.txt", HARBOUR, FERRY),
+            raw("other", "e.txt", RIDERSHIP, PAYWALL, FERRY),
+        ],
+        packs,
+    )
+    cfg = run_settings(cross_article_paragraphs="cut")
+    run(con, "r1", [batch], cut=True, publish=False)
+    assert duplicates(con, "audit")["copy"] == "canon"
+    bodies = "select article_id, body from audit.articles"
+    assert dict(rows(con, bodies))["later"] == body(BUDGET, COST)
+
+    audit.quarantine_articles(con, "r1", {a: ("empty", "-") for a in ("canon", "lone")}, cfg)
+    marts = ("articles", "paragraphs", "removals")
+    after = {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts}
+    audit._build(con, "r1", cfg)  # from scratch
+
+    assert {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts} == after
+    assert duplicates(con, "audit") == {"later": None, "copy": None, "other": None}
+    assert dict(rows(con, bodies)) == {
+        "later": body(BUDGET, HARBOUR, COST),
+        "copy": body(FERRY),
+        "other": body(RIDERSHIP),
+    }
+
+
 def test_quarantine_articles_with_no_failures_changes_nothing(con, packs):
     run(con, "r1", [staged([raw("kept", "a.txt", HARBOUR, FERRY)], packs)], publish=False)
 

@@ -1,7 +1,7 @@
 -- one row per article about to be published, duplicates of an earlier body included; built
--- for the staged articles of seq $first_seq to $last_seq at a time
+-- for a part of the staged articles at a time ({chunk}: see copydesk.audit)
 with articles as (
-    select * from staging.articles where seq between $first_seq and $last_seq
+    select * from {chunk}
 ),
 
 duplicates as (

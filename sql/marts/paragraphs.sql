@@ -1,9 +1,9 @@
 -- one row per paragraph of a body about to be published; with the cut policy ($cut),
 -- paragraphs an earlier article carried leave the body, unless that would leave nothing
--- (an excerpt of another article) or the article is a whole-body duplicate; built for the
--- staged articles of seq $first_seq to $last_seq at a time, the text joined last
+-- (an excerpt of another article) or the article is a whole-body duplicate; built for
+-- a part of the staged articles at a time ({chunk}: see copydesk.audit), the text joined last
 with chunk as (
-    select article_id from staging.articles where seq between $first_seq and $last_seq
+    select article_id from {chunk}
 ),
 
 first_seen as (

@@ -1,7 +1,7 @@
--- one row per span removed from an article about to be published; built for the staged
--- articles of seq $first_seq to $last_seq at a time
+-- one row per span removed from an article about to be published; built for a part of the
+-- staged articles at a time ({chunk}: see copydesk.audit)
 with chunk as (
-    select article_id from staging.articles where seq between $first_seq and $last_seq
+    select article_id from {chunk}
 ),
 
 cleaner as (
