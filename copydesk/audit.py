@@ -37,10 +37,14 @@ STAGED_BY_ARTICLE = ("paragraphs", "removals", "articles")  # rows a failed arti
 # memory (100k articles with DuckDB limited to 1 GB failed in one statement).
 ARTICLES_PER_CHUNK = 50_000
 # The staged articles a mart is built for ({chunk} in sql/marts/): a range of seq, or after a
-# quarantine those whose inputs changed (a build of every mart again took a 300k-file run's
-# flow process to its peak of memory)
+# quarantine those of the range whose inputs changed (a build of every mart again took a
+# 300k-file run's flow process to its peak of memory); a range still, since a failed first
+# carrier of a common line changes every article that repeats it.
 SEQ_RANGE = "(select * from staging.articles where seq between $first_seq and $last_seq)"
-CHANGED_ARTICLES = "(select * from staging.articles semi join changed_articles using (article_id))"
+CHANGED_ARTICLES = (
+    "(select * from staging.articles semi join changed_articles using (article_id) "
+    "where seq between $first_seq and $last_seq)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +116,9 @@ def _build(
         elif after_quarantine:
             if name == MARTS[0]:  # the intermediates are built again
                 _drop_changed_mart_rows(con)
-            _insert_mart(con, name, CHANGED_ARTICLES, params)
+            _build_by_article_chunks(con, name, params, CHANGED_ARTICLES)
         else:
-            _build_by_article_chunks(con, name, params)
+            _build_by_article_chunks(con, name, params, SEQ_RANGE)
         log.info("audit: %s built in %.1f s", name, time.perf_counter() - start)
     if after_quarantine:
         con.execute("drop table marts_inputs")
@@ -145,18 +149,19 @@ def _insert_mart(
 
 
 def _build_by_article_chunks(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object], chunk: str
 ) -> None:
-    """Materialize mart `name` one range of staging.articles' seq at a time. Not rowids: a
-    checkpoint between two chunks may renumber the rows that quarantined articles left, and a
-    range of rowids would then miss some."""
+    """Materialize mart `name` one range of staging.articles' seq at a time: the table made
+    anew (SEQ_RANGE), or the rows of the articles that changed added (CHANGED_ARTICLES). Not
+    rowids: a checkpoint between two chunks may renumber the rows that quarantined articles
+    left, and a range of rowids would then miss some."""
     ((low, high),) = con.execute(
         "select coalesce(min(seq), 0), coalesce(max(seq), -1) from staging.articles"
     ).fetchall()
     for first in range(low, max(low, high) + 1, ARTICLES_PER_CHUNK):
         rows = {**params, "first_seq": first, "last_seq": first + ARTICLES_PER_CHUNK - 1}
-        # the first chunk makes the table, even when there are no articles
-        _insert_mart(con, name, SEQ_RANGE, rows, create=first == low)
+        # made anew: the first chunk makes the table, even when there are no articles
+        _insert_mart(con, name, chunk, rows, create=chunk == SEQ_RANGE and first == low)
 
 
 def _drop_changed_mart_rows(con: duckdb.DuckDBPyConnection) -> None:

@@ -685,7 +685,9 @@ def test_marts_built_in_chunks_equal_one_build(con, packs, monkeypatch):
     assert duplicates(con, "audit")["d"] == "a"
 
 
-def test_marts_after_a_quarantine_equal_a_build_without_the_failed_articles(con, packs):
+def test_marts_after_a_quarantine_equal_a_build_without_the_failed_articles(
+    con, packs, monkeypatch
+):
     # "canon" is the canonical copy of "copy" and first carries HARBOUR and FERRY, which
     # "later", "copy" and "other" repeat; "lone" shares nothing. Once canon and lone fail,
     # later first carries HARBOUR and copy FERRY, and copy is no longer a duplicate: the
@@ -707,6 +709,7 @@ def test_marts_after_a_quarantine_equal_a_build_without_the_failed_articles(con,
     bodies = "select article_id, body from audit.articles"
     assert dict(rows(con, bodies))["later"] == body(BUDGET, COST)
 
+    monkeypatch.setattr(audit, "ARTICLES_PER_CHUNK", 2)  # the changed ones in two chunks
     audit.quarantine_articles(con, "r1", {a: ("empty", "-") for a in ("canon", "lone")}, cfg)
     marts = ("articles", "paragraphs", "removals")
     after = {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts}
