@@ -325,14 +325,23 @@ def stop_kept(home: Path, wait: float = 15.0) -> str:
     return f"stopped the kept Prefect server of {home} (pid {pid}, port {found.get('port')})"
 
 
-def _is_kept_server(pid: int, port: object) -> bool:
+def _is_kept_server(pid: int, port: object, wait: float = 1.0) -> bool:
     """Whether process `pid` is this module serving on `port` (a recorded pid may since belong
-    to another process, even another home's server); True where /proc cannot tell."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return not sys.platform.startswith("linux")
-    return command[1:4] == [b"-m", b"flows.server", str(port).encode()]
+    to another process, even another home's server); True where /proc cannot tell.
+
+    A process shows an empty command line for a moment while it is being exec'd, after its
+    launcher's Popen has returned (the kernel closes the launcher's pipe first): a run that
+    looks just then waits up to `wait` seconds for it, or it would launch a second server."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return not sys.platform.startswith("linux")
+        if command or time.monotonic() >= deadline:
+            break
+        time.sleep(0.01)
+    return command.split(b"\0")[1:4] == [b"-m", b"flows.server", str(port).encode()]
 
 
 def _stop_when_idle(home: Path, keep: float) -> None:
