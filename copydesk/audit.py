@@ -31,6 +31,9 @@ BUILD = (
     "marts/articles",
 )
 MARTS = tuple(name for name in BUILD if name.startswith("marts/"))
+# What the marts read beside staging: an article whose rows in these change after a quarantine
+# has its mart rows built again (sql/audit/changed_articles.sql)
+MARTS_READ = ("int_article_duplicates", "int_paragraph_first_seen")
 STAGED_BY_ARTICLE = ("paragraphs", "removals", "articles")  # rows a failed article leaves
 # The marts are built for this many staged articles at a time, so their memory does not grow with
 # the run: an article's body is an ordered string_agg and its cut a window, which DuckDB holds in
@@ -100,10 +103,10 @@ def _build(
     theirs, and the marts keep the rows of every article whose inputs did not change."""
     params = {"run_id": run_id, "cut": cfg.cross_article_paragraphs == "cut"}
     policy = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
-    if after_quarantine:
-        con.execute(
-            f"create or replace temp table marts_inputs as {read_sql('audit/marts_inputs')}"
-        )
+    if after_quarantine:  # what the marts were built from, to tell which articles change
+        for table in MARTS_READ:
+            con.execute(f"drop table if exists audit.{table}_built")
+            con.execute(f"alter table audit.{table} rename to {table}_built")
     for name in BUILD:
         # A line a step: at a million articles the audit takes many minutes.
         start = time.perf_counter()
@@ -121,7 +124,8 @@ def _build(
             _build_by_article_chunks(con, name, params, SEQ_RANGE)
         log.info("audit: %s built in %.1f s", name, time.perf_counter() - start)
     if after_quarantine:
-        con.execute("drop table marts_inputs")
+        for table in MARTS_READ:
+            con.execute(f"drop table audit.{table}_built")
         con.execute("drop table changed_articles")
     ((built, staged),) = con.execute(
         "select (select count(*) from audit.articles), (select count(*) from staging.articles)"
@@ -168,10 +172,7 @@ def _drop_changed_mart_rows(con: duckdb.DuckDBPyConnection) -> None:
     """After a quarantine, once the intermediates are built again: the articles whose mart
     inputs changed (a canonical copy or a first carrier that left) into temp table
     changed_articles, and their rows and those of the articles gone out of the marts."""
-    con.execute(
-        "create or replace temp table changed_articles as select article_id from "
-        f"({read_sql('audit/marts_inputs')} except select * from marts_inputs)"
-    )
+    con.execute(read_sql("audit/changed_articles"))
     for table in STAGED_BY_ARTICLE:
         con.execute(
             f"delete from audit.{table} where article_id in (select article_id from "
