@@ -46,6 +46,9 @@ def main() -> None:
     parser.add_argument("warehouse", type=Path)
     parser.add_argument("--memory-limit", default=Settings().duckdb_memory_limit)
     parser.add_argument("--setting", action="append", default=[], help="a SET statement")
+    parser.add_argument(
+        "--checkpoint", action="store_true", help="checkpoint first, and say what it took"
+    )
     args = parser.parse_args()
     cfg = Settings(warehouse=args.warehouse)
     with warehouse.hold(args.warehouse, 0, args.memory_limit, temp_dir_for(cfg)) as con:
@@ -54,6 +57,9 @@ def main() -> None:
         (run_id,) = con.execute("select run_id from staging.run").fetchone()
         print(f"opened: RSS {rss_mb():.0f} MB", flush=True)
         handler = StepMemory(con)
+        if args.checkpoint:  # the rebuild's first write may checkpoint the whole warehouse
+            con.execute("checkpoint")
+            handler.emit(logging.makeLogRecord({"msg": "checkpoint", "levelno": logging.INFO}))
         logger = logging.getLogger("copydesk")
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
