@@ -1,7 +1,7 @@
 """What one cleaning worker holds: a fresh process imports what a Dask worker imports to run
 the flow's task, then reads and cleans batches of generated text files as `copydesk run` gives
-them out (`read_and_clean`), its RSS sampled every 50 ms. Prints, per batch, the seconds, the
-RSS after it, the peak so far and the size of the result the flow receives.
+them out (`read_and_clean`), its RSS sampled every 50 ms (`TreeWatcher`). Prints, per batch,
+the seconds, the RSS after it, the peak so far and the size of the result the flow receives.
 
     uv run --group bench python -m bench.worker_memory --files 2000 --batch-size 500
 
@@ -12,27 +12,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from bench.common import OUT, commit, rss_mb, say, write_json
+from bench.common import OUT, TreeWatcher, commit, rss_mb, say, write_json
 
 
 def measure(input_dir: Path, batch_size: int, batches: int) -> list[dict]:
     """In this process: import, then clean `batches` batches of `input_dir`'s files."""
-    peak = [0.0]
+    watcher = TreeWatcher(os.getpid(), every=0.05)
+    watcher.start()
 
-    def sample() -> None:
-        while True:
-            peak[0] = max(peak[0], rss_mb())
-            time.sleep(0.05)
+    def peak_mb() -> int:  # the watcher may not have seen the last 50 ms
+        return round(max(watcher.peak_root_rss / 2**20, rss_mb()))
 
-    threading.Thread(target=sample, daemon=True).start()
     import flows.publish_articles  # noqa: F401 - what a worker imports to run the task
     from copydesk import batch_tables, scan, warehouse
     from copydesk.boilerplate import load_rule_packs
@@ -43,8 +41,7 @@ def measure(input_dir: Path, batch_size: int, batches: int) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="worker-memory-") as tmp:
         with warehouse.connect(Path(tmp) / "plan.duckdb") as con:
             files = scan.scan_inputs(con, input_dir, cfg.exclude, cfg.follow_symlinks).plan.to_read
-    peak[0] = max(peak[0], rss_mb())
-    rows = [{"batch": "imported", "rss_mb": round(rss_mb()), "peak_mb": round(peak[0])}]
+    rows = [{"batch": "imported", "rss_mb": round(rss_mb()), "peak_mb": peak_mb()}]
     for n in range(batches):
         part = files[n * batch_size : (n + 1) * batch_size]
         if not part:
@@ -54,17 +51,17 @@ def measure(input_dir: Path, batch_size: int, batches: int) -> list[dict]:
         seconds = time.perf_counter() - start
         result_bytes = len(pickle.dumps(tables))
         del tables
-        peak[0] = max(peak[0], rss_mb())  # the sampler may not have seen the last 50 ms
         rows.append(
             {
                 "batch": n + 1,
                 "files": len(part),
                 "seconds": round(seconds, 2),
                 "rss_mb": round(rss_mb()),
-                "peak_mb": round(peak[0]),
+                "peak_mb": peak_mb(),
                 "result_bytes": result_bytes,
             }
         )
+    watcher.stop()
     return rows
 
 
