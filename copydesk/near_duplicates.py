@@ -114,9 +114,15 @@ def cluster_new_members(
     else:
         rekey_published(con, level)
         con.execute(f"delete from staging.{level.name}_bands")
-        _by_band(con, level, "stage_bands")
+        _by_band(con, level, "stage_bands", f"staging.{level.name}_band_keys")
+        # The keys are picked: emptied, their table's metadata leaves memory with it (DuckDB
+        # keeps what it loaded of a table's; 360 MB of these at a million articles).
+        con.execute(
+            f"create or replace table staging.{level.name}_band_keys as "
+            f"from staging.{level.name}_bands limit 0"
+        )
         con.execute("create or replace temp table candidate_rows (a varchar, b varchar)")
-        _by_band(con, level, "candidates", max_bucket=MAX_BUCKET)
+        _by_band(con, level, "candidates", f"staging.{level.name}_bands", max_bucket=MAX_BUCKET)
         con.execute(
             f"create or replace table audit.{level.name}_candidates as "
             "select distinct a, b from candidate_rows"
@@ -163,12 +169,14 @@ def cluster_new_members(
     return assignment.merges
 
 
-def _by_band(con: duckdb.DuckDBPyConnection, level: Level, statement: str, **params) -> None:
+def _by_band(
+    con: duckdb.DuckDBPyConnection, level: Level, statement: str, reads: str, **params
+) -> None:
     """Run one of the level's statements over its bands in as few passes ($first_band to
-    $end_band) as keep each under BAND_ROWS_PER_PASS of the batches' key rows: the distinct
+    $end_band) as keep each under BAND_ROWS_PER_PASS of the key rows it `reads`: the distinct
     and the self-join hold what one pass reads (2 million paragraph keys at 10k files, so
     some 200 million at a million)."""
-    rows = con.execute(f"select count(*) from staging.{level.name}_band_keys").fetchall()[0][0]
+    rows = con.execute(f"select count(*) from {reads}").fetchall()[0][0]
     per_pass = ceil(level.bands / max(1, ceil(rows / BAND_ROWS_PER_PASS)))
     for first in range(0, level.bands, per_pass):
         bands = {"first_band": first, "end_band": min(first + per_pass, level.bands)}

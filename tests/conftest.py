@@ -125,6 +125,17 @@ def publish_run(
     return audited.counts
 
 
+def restage_band_keys(con: duckdb.DuckDBPyConnection, batch: CleanedBatch | BatchTables) -> None:
+    """Stage the batch's band keys again, which the audit empties once it picked them: for a
+    test that builds the audit a second time from scratch. Keys of articles no longer staged
+    are never picked."""
+    tables = batch if isinstance(batch, BatchTables) else batch_tables(batch)
+    for table in ("article_band_keys", "paragraph_band_keys"):
+        con.register("keys", tables.tables[table])
+        con.execute(f"insert into staging.{table} from keys")
+        con.unregister("keys")
+
+
 def summary_for(run_id: str, counts: Mapping, **fields) -> RunSummary:
     """The summary of a run with these audit counts, as the flow makes it, `fields` replaced."""
     summary = RunSummary.from_counts(run_id, Plan((), 0), dict(counts), ValidationReport("a", ()))

@@ -23,6 +23,7 @@ from tests.conftest import (
     paragraph_hash,
     publish_run,
     raw_article,
+    restage_band_keys,
     run_settings,
     summary_for,
 )
@@ -679,6 +680,7 @@ def test_marts_built_in_chunks_equal_one_build(con, packs, monkeypatch):
     assert ("e", 1, FERRY, "duplicate_exact", CUT_RULE) in whole["removals"]
 
     monkeypatch.setattr(audit, "ARTICLES_PER_CHUNK", 2)  # chunks {a, b}, {d}, {e}: c is gone
+    restage_band_keys(con, batch)
     audit._build(con, "r1", run_settings(cross_article_paragraphs="cut"))
 
     assert {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts} == whole

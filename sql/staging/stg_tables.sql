@@ -52,7 +52,7 @@ create or replace table staging.paragraph_bands as
 select * from published.paragraph_bands limit 0;
 
 -- Band keys each batch computed for its articles and paragraph texts, repeats included;
--- the audit picks those of new members into the tables above.
+-- the audit picks those of new members into the tables above, then empties these.
 create or replace table staging.article_band_keys as select * from staging.article_bands limit 0;
 
 create or replace table staging.paragraph_band_keys as
