@@ -103,9 +103,9 @@ def _build(
     theirs, and the marts keep the rows of every article whose inputs did not change."""
     params = {"run_id": run_id, "cut": cfg.cross_article_paragraphs == "cut"}
     policy = NearDupPolicy(cfg.near_jaccard, cfg.near_containment, cfg.canonical_order)
-    if after_quarantine:  # what the marts were built from, to tell which articles change
-        for table in MARTS_READ:
-            con.execute(f"drop table if exists audit.{table}_built")
+    for table in MARTS_READ:  # a rebuild that failed half-way may have left its copy
+        con.execute(f"drop table if exists audit.{table}_built")
+        if after_quarantine:  # what the marts were built from, to tell which articles change
             con.execute(f"alter table audit.{table} rename to {table}_built")
     for name in BUILD:
         # A line a step: at a million articles the audit takes many minutes.

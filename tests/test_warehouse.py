@@ -715,6 +715,7 @@ def test_marts_after_a_quarantine_equal_a_build_without_the_failed_articles(
     audit.quarantine_articles(con, "r1", {a: ("empty", "-") for a in ("canon", "lone")}, cfg)
     marts = ("articles", "paragraphs", "removals")
     after = {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts}
+    restage_band_keys(con, batch)
     audit._build(con, "r1", cfg)  # from scratch
 
     assert {t: sorted(rows(con, f"select * from audit.{t}"), key=repr) for t in marts} == after
@@ -724,6 +725,24 @@ def test_marts_after_a_quarantine_equal_a_build_without_the_failed_articles(
         "copy": body(FERRY),
         "other": body(RIDERSHIP),
     }
+
+
+def test_a_rebuild_that_failed_half_way_leaves_no_copies_to_the_next_audit(con, packs, monkeypatch):
+    batch = staged([raw("canon", "a.txt", HARBOUR, FERRY), raw("copy", "b.txt", HARBOUR)], packs)
+    run(con, "r1", [batch], publish=False)
+    built = "select table_name from duckdb_tables() where table_name like '%\\_built' escape '\\'"
+
+    def stop(con):
+        raise RuntimeError("stopped half-way")
+
+    monkeypatch.setattr(audit, "_drop_changed_mart_rows", stop)
+    with pytest.raises(RuntimeError, match="half-way"):
+        audit.quarantine_articles(con, "r1", {"canon": ("empty", "-")}, run_settings())
+    assert len(rows(con, built)) == len(audit.MARTS_READ)
+
+    run(con, "r2", [staged([raw("next", "c.txt", SCHOOL, LIBRARY)], packs)], publish=False)
+
+    assert rows(con, built) == []
 
 
 def test_quarantine_articles_with_no_failures_changes_nothing(con, packs):
