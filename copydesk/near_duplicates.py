@@ -114,15 +114,19 @@ def cluster_new_members(
     else:
         rekey_published(con, level)
         con.execute(f"delete from staging.{level.name}_bands")
-        _by_band(con, level, "stage_bands", f"staging.{level.name}_band_keys")
+        keys = f"staging.{level.name}_band_keys"
+        _by_band(con, level, "stage_bands", f"select sum(len(band_keys)) from {keys}")
         # The keys are picked: emptied, their table's metadata leaves memory with it (DuckDB
         # keeps what it loaded of a table's; 360 MB of these at a million articles).
-        con.execute(
-            f"create or replace table staging.{level.name}_band_keys as "
-            f"from staging.{level.name}_bands limit 0"
-        )
+        con.execute(f"create or replace table {keys} as from {keys} limit 0")
         con.execute("create or replace temp table candidate_rows (a varchar, b varchar)")
-        _by_band(con, level, "candidates", f"staging.{level.name}_bands", max_bucket=MAX_BUCKET)
+        _by_band(
+            con,
+            level,
+            "candidates",
+            f"select count(*) from staging.{level.name}_bands",
+            max_bucket=MAX_BUCKET,
+        )
         con.execute(
             f"create or replace table audit.{level.name}_candidates as "
             "select distinct a, b from candidate_rows"
@@ -170,13 +174,13 @@ def cluster_new_members(
 
 
 def _by_band(
-    con: duckdb.DuckDBPyConnection, level: Level, statement: str, reads: str, **params
+    con: duckdb.DuckDBPyConnection, level: Level, statement: str, key_rows: str, **params
 ) -> None:
     """Run one of the level's statements over its bands in as few passes ($first_band to
-    $end_band) as keep each under BAND_ROWS_PER_PASS of the key rows it `reads`: the distinct
-    and the self-join hold what one pass reads (2 million paragraph keys at 10k files, so
-    some 200 million at a million)."""
-    rows = con.execute(f"select count(*) from {reads}").fetchall()[0][0]
+    $end_band) as keep each under BAND_ROWS_PER_PASS of the band keys it reads, which
+    `key_rows` counts: the distinct and the self-join hold what one pass reads (2 million
+    paragraph keys at 10k files, so some 200 million at a million)."""
+    rows = con.execute(key_rows).fetchall()[0][0] or 0
     per_pass = ceil(level.bands / max(1, ceil(rows / BAND_ROWS_PER_PASS)))
     for first in range(0, level.bands, per_pass):
         bands = {"first_band": first, "end_band": min(first + per_pass, level.bands)}
@@ -214,7 +218,7 @@ def rekey_published(con: duckdb.DuckDBPyConnection, level: Level) -> int:
             ids = [member for member, _ in chunk]
             keys = band_key_table(level, ids, [words_for_hash(text) for _, text in chunk])
             con.register("rekeyed", keys)
-            con.execute(f"insert into published.{level.name}_bands select * from rekeyed")
+            con.execute(level.sql("rekeyed_bands"))
             con.unregister("rekeyed")
             rekeyed += len(chunk)
         con.execute("drop table rekey_texts")
@@ -240,7 +244,9 @@ def band_key_table(
 ) -> pa.Table:
     """Band keys of members given by their words (words_for_hash of their text), as rows of
     staging.<level>_band_keys: computed where a batch is cleaned, not by the single writer.
-    A member with fewer than the level's min_shingles distinct shingles gets none."""
+    A row per member and kind holds its keys in band order, a list: one row per key would be
+    `bands` times as many strings to build, send and stage. A member with fewer than the
+    level's min_shingles distinct shingles gets none."""
     full, leads = shingle_sets(HASHER, word_lists, level.lead_shingles)
     keyed = [i for i, s in enumerate(full) if len(s) >= level.min_shingles]
     keyed_ids = np.array(ids, dtype=object)[keyed] if keyed else np.empty(0, dtype=object)
@@ -251,10 +257,12 @@ def band_key_table(
         tables.append(
             pa.table(
                 {
-                    level.id_column: pa.array(np.repeat(keyed_ids, level.bands), pa.string()),
-                    "kind": pa.array([kind] * (len(keyed) * level.bands), pa.string()),
-                    "band": pa.array(np.tile(np.arange(level.bands, dtype=np.uint8), len(keyed))),
-                    "band_key": pa.array(keys.ravel()),
+                    level.id_column: pa.array(keyed_ids, pa.string()),
+                    "kind": pa.array([kind] * len(keyed), pa.string()),
+                    "band_keys": pa.ListArray.from_arrays(
+                        np.arange(0, keys.size + 1, level.bands, dtype=np.int32),
+                        pa.array(keys.ravel(), pa.uint64()),
+                    ),
                 }
             )
         )

@@ -337,8 +337,7 @@ def test_short_paragraphs_get_no_band_keys_and_long_ones_all():
     ]
     keys = band_key_table(PARAGRAPHS, ["five", "six", "water"], words)
 
-    counts = keys.group_by("paragraph_hash").aggregate([("band", "count")]).to_pylist()
-    assert {c["paragraph_hash"]: c["band_count"] for c in counts} == {
+    assert {r["paragraph_hash"]: len(r["band_keys"]) for r in keys.to_pylist()} == {
         "six": PARAGRAPHS.bands,
         "water": PARAGRAPHS.bands,
     }
@@ -403,6 +402,8 @@ def test_candidates_found_a_band_and_verified_a_few_at_a_time_give_the_same_clus
     assert len(candidates) > 2 * 2  # more than two chunks of two pairs
     for level in ("article", "paragraph"):
         assert rows(chunked, pairs.format(level)) == rows(whole, pairs.format(level))
+        bands = f"select * from published.{level}_bands order by all"
+        assert rows(chunked, bands) == rows(whole, bands)
     assert clusters(chunked) == clusters(whole)
     assert paragraph_clusters(chunked) == paragraph_clusters(whole)
     assert {r[1] for r in paragraph_clusters(whole).values()} == {"canonical", "near"}
@@ -725,7 +726,9 @@ def test_bands_of_another_layout_are_recomputed_before_a_later_run_matches(con, 
         PARAGRAPHS, [h for h, _ in texts], [normalize_for_hash(t).split() for _, t in texts]
     )
     assert sorted(rows(con, "select * from published.paragraph_bands")) == sorted(
-        zip(*(fresh.column(i).to_pylist() for i in range(fresh.num_columns)), strict=True)
+        (r["paragraph_hash"], r["kind"], band, key)
+        for r in fresh.to_pylist()
+        for band, key in enumerate(r["band_keys"])
     )
     assert rows(con, "select * from published.band_layouts order by 1") == [
         ("article", 16, 8, 60, 0),

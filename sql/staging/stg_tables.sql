@@ -51,12 +51,20 @@ create or replace table staging.article_bands as select * from published.article
 create or replace table staging.paragraph_bands as
 select * from published.paragraph_bands limit 0;
 
--- Band keys each batch computed for its articles and paragraph texts, repeats included;
--- the audit picks those of new members into the tables above, then empties these.
-create or replace table staging.article_band_keys as select * from staging.article_bands limit 0;
+-- Band keys each batch computed for its articles and paragraph texts, repeats included, a
+-- list per member and kind in band order; the audit picks those of new members into the
+-- tables above, a row per band, then empties these.
+create or replace table staging.article_band_keys (
+    article_id varchar not null,
+    kind varchar not null,
+    band_keys ubigint[] not null
+);
 
-create or replace table staging.paragraph_band_keys as
-select * from staging.paragraph_bands limit 0;
+create or replace table staging.paragraph_band_keys (
+    paragraph_hash varchar not null,
+    kind varchar not null,
+    band_keys ubigint[] not null
+);
 
 -- The run that owns what staging holds: every stage checks it, so a second run can never
 -- build on, or publish, another run's batch.
