@@ -577,8 +577,14 @@ def dashboard(
     cfg = load_settings(warehouse=warehouse_path)
     open_warehouse(cfg.warehouse, read_only=True).close()  # missing, foreign or held: one line
     from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
+    from copydesk.settings import temp_dir_for
 
-    written = write_dashboard(cfg.warehouse, out or cfg.quality_dir / DASHBOARD_NAME)
+    written = write_dashboard(
+        cfg.warehouse,
+        out or cfg.quality_dir / DASHBOARD_NAME,
+        cfg.duckdb_memory_limit,
+        temp_dir_for(cfg),
+    )
     say(f"dashboard: {written}")
 
 

@@ -168,7 +168,12 @@ def _refresh_dashboard(cfg: Settings) -> None:
     to write it is logged, never the run's failure."""
     log = get_run_logger()
     try:
-        path = write_dashboard(cfg.warehouse, cfg.quality_dir / DASHBOARD_NAME)
+        path = write_dashboard(
+            cfg.warehouse,
+            cfg.quality_dir / DASHBOARD_NAME,
+            cfg.duckdb_memory_limit,
+            temp_dir_for(cfg),
+        )
     except (OSError, duckdb.Error) as exc:
         log.warning("quality dashboard not refreshed: %s", exc)
         return

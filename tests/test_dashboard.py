@@ -128,6 +128,14 @@ def test_warehouse_is_only_read(tmp_path: Path) -> None:
     assert not (tmp_path / "w.duckdb.wal").exists()
 
 
+def test_duckdb_is_held_to_the_memory_limit_it_is_given(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    make_warehouse(db, runs=4)
+    write_dashboard(db, tmp_path / "d.html", "1.5GB", tmp_path / "spill")
+    with pytest.raises(duckdb.OutOfMemoryException):  # the limit reaches its queries
+        write_dashboard(db, tmp_path / "d.html", "1KB")
+
+
 def test_missing_warehouse_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         write_dashboard(tmp_path / "nothing.duckdb", tmp_path / "d.html")
