@@ -4,7 +4,7 @@
 -- publishing copies only the keys of the audit batch's members, and a delete scattered over
 -- that table (in hash order: 197 million rows at a million articles) leaves DuckDB 16 KiB of
 -- delete marks per 2,048-row vector it touches, held in memory by every process that reads
--- the table after (1.4 GB at a million articles, outside DuckDB's memory limit).
+-- the table after (1.4 GB at a million articles on DuckDB 1.4.4, outside its memory limit).
 create or replace temp table gone as
 select distinct bands.{id} as id
 from staging.{level}_bands as bands
