@@ -117,7 +117,7 @@ def cluster_new_members(
         keys = f"staging.{level.name}_band_keys"
         _by_band(con, level, "stage_bands", f"select sum(len(band_keys)) from {keys}")
         # The keys are picked: emptied, their table's metadata leaves memory with it (DuckDB
-        # keeps what it loaded of a table's; 360 MB of these at a million articles).
+        # keeps what it loaded of a table's: 360 MB of these at 1M when they were a row per key).
         con.execute(f"create or replace table {keys} as from {keys} limit 0")
         con.execute("create or replace temp table candidate_rows (a varchar, b varchar)")
         _by_band(
