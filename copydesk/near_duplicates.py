@@ -32,7 +32,11 @@ MIN_CONTAINED = 20  # shingles a text needs before containment alone makes it a 
 MAX_BUCKET = 100
 SHINGLE_GROUP = 2_000  # candidate texts shingled at once
 REKEY_CHUNK = 50_000  # published members re-keyed at a time
-BAND_ROWS_PER_PASS = 10_000_000  # the batches' band key rows a pass over the bands reads at most
+# The batches' band key rows a pass over the bands reads at most. Each pass fills DuckDB's limit
+# and its allocator keeps what a pass freed for a while, outside that limit: at a million files
+# the paragraph candidates took the process to 2.8 GB in passes of 2 bands (10 million rows),
+# 2.1 GB and 20% faster in passes of 1 (bench/candidates_again.py).
+BAND_ROWS_PER_PASS = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,5 @@
 """Prefect flows over the copydesk library. Importing this package sets quiet defaults for
-Prefect and Great Expectations on a machine with no network, and DuckDB's allocator (each can
-be overridden); it must come before the first `import duckdb`, which reads the allocator's."""
+Prefect and Great Expectations on a machine with no network (each can be overridden)."""
 
 import logging
 import os
@@ -11,10 +10,6 @@ for _name, _value in {
     "PREFECT_LOGGING_EXTRA_LOGGERS": "copydesk",  # library logs appear in flow runs
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",  # library calls outside a flow
     "GX_ANALYTICS_ENABLED": "false",
-    # DuckDB's jemalloc keeps pages it freed for 10 s by default, outside DuckDB's memory
-    # limit: in the audit of a million files' band keys the process held 1.4 GB beyond the
-    # 1.43 GB DuckDB counted. Handed back at once instead (bench/RESULTS-pipeline-scale.md).
-    "DUCKDB_JE_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0",
 }.items():
     os.environ.setdefault(_name, _value)
 

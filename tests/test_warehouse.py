@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -1029,41 +1026,6 @@ def test_a_held_warehouse_spills_past_its_memory_limit_into_its_temp_dir(tmp_pat
         bare.execute("set temp_directory = ''")
         with pytest.raises(duckdb.OutOfMemoryException):
             bare.sql(sort).fetchone()
-
-
-# RSS in MB after DuckDB runs a distinct of 10 million strings (some 400 MB) and frees it,
-# in a fresh process that imports the flows package first or not at all.
-AFTER_A_DISTINCT = """
-import sys
-if sys.argv[1] == "flows":
-    import flows
-import duckdb
-con = duckdb.connect()
-con.execute("set memory_limit = '1GB'")
-sql = "select count(*) from (select distinct i::varchar || 'x' from range(10000000) t(i))"
-con.execute(sql).fetchall()
-assert con.execute("select sum(memory_usage_bytes) from duckdb_memory()").fetchone() == (0,)
-print(int(open("/proc/self/statm").read().split()[1]) * 4096 // 2**20)
-"""
-
-
-@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads RSS from /proc (Linux)")
-def test_the_flows_package_makes_duckdb_hand_freed_memory_back(tmp_path: Path) -> None:
-    def rss_after(first: str) -> int:
-        env = {k: v for k, v in os.environ.items() if k != "DUCKDB_JE_MALLOC_CONF"}
-        run = subprocess.run(
-            [sys.executable, "-c", AFTER_A_DISTINCT, first],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return int(run.stdout)
-
-    # jemalloc's default keeps the freed pages (some 470 MB on Linux x86-64); the flows
-    # package's setting returns them (under 60 MB, what a bare DuckDB process holds)
-    assert rss_after("plain") > rss_after("flows") + 200
 
 
 @pytest.mark.parametrize(
