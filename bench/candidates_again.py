@@ -38,16 +38,16 @@ class PassMemory(threading.Thread):
         self.cursor = con.cursor()  # a connection of its own: it reads while a pass runs
         self.peak = (0.0, 0.0)
         self.lock = threading.Lock()
+        self.done = threading.Event()
 
     def run(self) -> None:
-        while True:
+        while not self.done.wait(0.1):
             used = self.cursor.execute(
                 "select sum(memory_usage_bytes) from duckdb_memory()"
             ).fetchone()[0]
             sample = (rss_mb(), used / 2**20)
             with self.lock:
                 self.peak = max(self.peak, sample)
-            time.sleep(0.1)
 
     def take(self) -> tuple[float, float]:
         with self.lock:
@@ -109,6 +109,8 @@ def main() -> None:
             max_bucket=MAX_BUCKET,
         )
         seconds = time.perf_counter() - start
+        memory.done.set()
+        memory.join()
         (pairs,) = con.execute(
             "select count(*) from (select distinct * from candidate_rows)"
         ).fetchone()
