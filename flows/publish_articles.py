@@ -66,6 +66,7 @@ publish_batch = task(cache_policy=NO_CACHE)(publish.publish_batch)
 
 
 BATCHES_PER_WRITE = 8  # cleaned batches staged together at most: fewer, larger writes
+WORKERS_STOP_SECONDS = 60  # how long the audit waits for the local workers to exit
 # DuckDB's memory while batches are cleaned: staging only appends, and the cleaning workers need
 # the memory then; the audit after it gets the configured limit, the local workers gone.
 STAGING_MEMORY_LIMIT = "512MB"
@@ -242,7 +243,9 @@ def _staging_memory(con: duckdb.DuckDBPyConnection, cfg: Settings) -> AbstractCo
 
 def _stop_local_workers(cfg: Settings) -> None:
     """Stop the workers of the local Dask cluster once every batch is staged: what follows is
-    DuckDB's work in this process, and their memory (hundreds of MB each) would add to it."""
+    DuckDB's work in this process, and their memory (hundreds of MB each) would add to it.
+    Waits (up to WORKERS_STOP_SECONDS) until they are gone: scaling returns at once, and at a
+    million files the audit's first seconds beside the closing workers were the run's peak."""
     if cfg.dask_address or cfg.workers <= 1:
         return
     context = FlowRunContext.get()
@@ -250,6 +253,9 @@ def _stop_local_workers(cfg: Settings) -> None:
     cluster = getattr(getattr(runner, "client", None), "cluster", None)
     if cluster is not None:
         cluster.scale(0)
+        deadline = time.monotonic() + WORKERS_STOP_SECONDS
+        while cluster.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def _done(future: PrefectFuture) -> bool:
