@@ -281,8 +281,14 @@ def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[...,
     if not dask_address and workers <= 1:
         return publish_articles
     # Imported only here: Dask would add a second to the start-up of every run on threads.
+    import dask
     from prefect_dask import DaskTaskRunner
 
+    # Dask keeps each stream's last messages for debugging (1,000 by default), and a batch's
+    # task carries its files and rule packs: the flow process (client and scheduler) kept a
+    # thousand batches a stream that way, every batch of a million-file run, and each worker
+    # the thousand it ran last.
+    dask.config.set({"distributed.admin.low-level-log-length": 0})
     if dask_address:
         runner = DaskTaskRunner(address=dask_address)
     else:

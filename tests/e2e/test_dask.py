@@ -57,3 +57,24 @@ def test_two_dask_workers_publish_the_same_tables_as_one_process(tmp_path, seeds
         one.quarantined,
     )
     assert published_rows(parallel) == published_rows(single)
+
+
+def test_dask_keeps_no_copy_of_the_batches_it_sent():
+    """Dask logs each stream's recent messages for debugging, and a batch's task carries its
+    files and rule packs: a long run's flow process and workers held every batch that way.
+    The runner `with_workers` builds turns the log off, in the client, scheduler and workers."""
+    from distributed import Client, LocalCluster
+
+    with_workers(2)
+    with (
+        LocalCluster(
+            n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        files = [f"{n:07d}.txt" for n in range(500)]
+        assert client.submit(len, files).result() == 500
+        (worker,) = cluster.workers.values()
+        streams = [client.scheduler_comm, worker.batched_stream]
+        streams += cluster.scheduler.stream_comms.values()
+        assert [list(s.recent_message_log) for s in streams] == [[]] * len(streams)
