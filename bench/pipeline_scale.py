@@ -915,13 +915,17 @@ def targets(reports: list[dict]) -> list[str]:
     rows.append(
         ("1M text files complete", "yes" if done else failed, verdict(done if million else None))
     )
-    big = [run for n, r in text.items() if n >= 100_000 for run in r["runs"] if not run["exit"]]
-    peak = max((run["peak_rss_mb"] for run in big), default=None)
+    # The latest report at each of the target's sizes (later reports replace earlier ones).
+    peaks = {
+        n: max(run["peak_rss_mb"] for run in text[n]["runs"] if not run["exit"])
+        for n in (100_000, 1_000_000)
+        if any(not run["exit"] for run in text.get(n, {}).get("runs", []))
+    }
     rows.append(
         (
             "peak memory of the process tree ≤ 3 GB at 100k and at 1M",
-            f"{peak:,} MB (largest run of 100k files or more)" if peak else "–",
-            verdict(peak <= 3072 if peak else None),
+            ", ".join(f"{peak:,} MB at {n:,} files" for n, peak in peaks.items()) or "–",
+            verdict(max(peaks.values()) <= 3072 if len(peaks) == 2 else None),
         )
     )
     two = run_at(100_000, 2)
