@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from dask.base import tokenize
 
 from copydesk.batch import PlannedFile, PlannedFiles, batched, plan_files, prepare_batch
 from copydesk.ingest import FoundFile, file_sha256, find_input_files
@@ -296,8 +298,28 @@ def test_planned_files_give_back_every_file_as_planned_one_or_a_slice_at_a_time(
     assert len(columns) == 3
     assert list(columns) == planned
     assert (columns[0], columns[-1]) == (planned[0], planned[-1])
-    assert (columns[1:], columns[::2]) == (planned[1:], planned[::2])
+    assert (list(columns[1:]), list(columns[::2])) == (planned[1:], planned[::2])
+    assert isinstance(columns[1:], PlannedFiles)  # a batch's task walks it as one object
     assert [list(b) for b in batched(columns, 2)] == [planned[:2], planned[2:]]
     with pytest.raises(IndexError):
         columns[3]
     assert list(PlannedFiles()) == []
+
+
+def test_a_batch_of_planned_files_travels_as_its_own_rows(tmp_path):
+    """A batch's task gets a slice: Dask's key for it comes from paths and versions (not from
+    walking every file), and it pickles with its own rows, not the whole plan's."""
+    planned = [
+        PlannedFile(
+            FoundFile(tmp_path / f"{n}.txt", f"{n}.txt", n, n),
+            InputFile(f"{n}.txt", n, NOT_READ, 1, n),
+        )
+        for n in range(1000)
+    ]
+    plan = PlannedFiles(planned)
+
+    first, same, second = plan[0:10], plan[0:10], plan[10:20]
+
+    assert tokenize(first) == tokenize(same) != tokenize(second)
+    assert list(pickle.loads(pickle.dumps(second))) == planned[10:20]
+    assert len(pickle.dumps(second)) < len(pickle.dumps(plan)) / 20
