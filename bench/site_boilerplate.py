@@ -45,7 +45,7 @@ from bench.common import OUT, REPO, changed, commit, say, write_json
 from bench.dedup_scale import Generator
 from bench.quality import Counts, count_page
 from copydesk import audit, publish, runlog, site_boilerplate, staging, warehouse
-from copydesk.batch import batched
+from copydesk.batch import batch_slices
 from copydesk.batch_tables import read_and_clean
 from copydesk.boilerplate import load_rule_packs
 from copydesk.quality import ValidationReport
@@ -231,8 +231,8 @@ def run_folder(
     plan = scan_inputs(con, folder, cfg.exclude, cfg.follow_symlinks).plan
     learned = site_boilerplate.load_learned(con) if learning else None
     seq = 0
-    for files in batched(plan.to_read, cfg.batch_size):
-        tables = read_and_clean(files, packs, cfg.max_file_bytes, learned)
+    for part in batch_slices(plan.to_read.sizes(), cfg.batch_size):
+        tables = read_and_clean(plan.to_read[part], packs, cfg.max_file_bytes, learned)
         seq += staging.stage_batch(con, run_id, tables, seq).articles
     audited = audit.audit_batch(con, run_id, cfg)
     summary = RunSummary.from_counts(run_id, plan, audited.counts, ValidationReport("-", ()), {})

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar, overload
+from typing import overload
 
 import pyarrow as pa
 
@@ -19,15 +19,27 @@ from copydesk.records import NOT_READ, CleanArticle, InputFile, KnownFile, RawAr
 from copydesk.site_boilerplate import LearnedLines, drop_learned_lines
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+# A batch also closes at this many bytes of input (a larger file makes a batch alone): what a
+# worker holds and returns grows with the bytes, and 500 HTML pages can be a hundred times
+# the bytes of 500 text files (the dev pages: 137 KB each; the text corpus: 8 KB).
+BATCH_BYTES = 32 * 2**20  # the --batch-size help and the README say so
 
 
-def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Consecutive slices of `items` of `size` (the last may be shorter)."""
-    if size < 1:
-        raise ValueError(f"batch size must be at least 1, not {size}")
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def batch_slices(sizes: Iterable[int], max_files: int, max_bytes: int = BATCH_BYTES) -> list[slice]:
+    """Consecutive runs of files, given their sizes in order: each at most `max_files` files
+    and `max_bytes` bytes, or one file larger than that."""
+    if max_files < 1:
+        raise ValueError(f"batch size must be at least 1, not {max_files}")
+    slices, start, held, at = [], 0, 0, -1
+    for at, size in enumerate(sizes):
+        if at > start and (at - start == max_files or held + size > max_bytes):
+            slices.append(slice(start, at))
+            start, held = at, 0
+        held += size
+    if at >= start:
+        slices.append(slice(start, at + 1))
+    return slices
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,11 @@ class PlannedFiles(Sequence[PlannedFile]):
 
     def __len__(self) -> int:
         return self._table.num_rows
+
+    def sizes(self) -> Iterator[int]:
+        """Each file's size as the scan saw it, in order."""
+        for part in self._table["size_bytes"].chunks:
+            yield from part.to_pylist()
 
     def __iter__(self) -> Iterator[PlannedFile]:
         for part in self._table.to_batches(max_chunksize=PLANNED_CHUNK):

@@ -244,7 +244,11 @@ def run(
     warehouse_path: WarehouseOption = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(min=1, help="Files per batch. " + _default("COPYDESK_BATCH_SIZE", 500)),
+        typer.Option(
+            min=1,
+            help="Files per batch (a batch also closes at 32 MB of input). "
+            + _default("COPYDESK_BATCH_SIZE", 500),
+        ),
     ] = None,
     workers: Annotated[
         int | None,

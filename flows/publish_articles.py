@@ -34,7 +34,7 @@ from copydesk import (
     staging,
     warehouse,
 )
-from copydesk.batch import Plan, batched
+from copydesk.batch import Plan, batch_slices
 from copydesk.batch_tables import BatchTables
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
@@ -200,10 +200,12 @@ def _clean_and_stage(
     log = get_run_logger()
     pending: deque[PrefectFuture] = deque()
     waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
-    total = -(-len(plan.to_read) // cfg.batch_size)
+    slices = batch_slices(plan.to_read.sizes(), cfg.batch_size)
+    total = len(slices)
     staged = articles = 0
     with run_progress(len(plan.to_read)) as progress:
-        for files in batched(plan.to_read, cfg.batch_size):
+        for part in slices:
+            files = plan.to_read[part]
             pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes, learned))
             while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
                 waited = time.time()

@@ -14,7 +14,7 @@ import pytest
 
 from copydesk import runlog, warehouse
 from copydesk.audit import audit_batch, quarantine_articles
-from copydesk.batch import CleanedBatch, Plan, batched
+from copydesk.batch import CleanedBatch, Plan, batch_slices
 from copydesk.batch_tables import BatchTables, batch_tables, read_and_clean
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.clean import clean_batch
@@ -161,8 +161,8 @@ def build_warehouse(
         plan = scan_inputs(con, input_dir, cfg.exclude, cfg.follow_symlinks).plan
         learned = load_learned(con)
         batches = [
-            read_and_clean(files, packs, cfg.max_file_bytes, learned)
-            for files in batched(plan.to_read, cfg.batch_size)
+            read_and_clean(plan.to_read[part], packs, cfg.max_file_bytes, learned)
+            for part in batch_slices(plan.to_read.sizes(), cfg.batch_size)
         ]
         return publish_run(con, run_id, batches, cfg, validate=True, learning=learning)
 

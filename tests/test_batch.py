@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dask.base import tokenize
 
-from copydesk.batch import PlannedFile, PlannedFiles, batched, plan_files, prepare_batch
+from copydesk.batch import PlannedFile, PlannedFiles, batch_slices, plan_files, prepare_batch
 from copydesk.ingest import FoundFile, file_sha256, find_input_files
 from copydesk.records import NOT_READ, InputFile, KnownFile
 
@@ -30,27 +30,34 @@ def write(root: Path, rel: str, data: str | bytes) -> Path:
     return path
 
 
-# --- batched
+# --- batch_slices
 
 
 @pytest.mark.parametrize(
-    ("items", "size", "batches"),
+    ("sizes", "max_files", "max_bytes", "batches"),
     [
-        ([1, 2, 3, 4, 5], 2, [[1, 2], [3, 4], [5]]),
-        ([1, 2, 3, 4], 2, [[1, 2], [3, 4]]),
-        ([1, 2, 3], 10, [[1, 2, 3]]),
-        ([1, 2, 3], 1, [[1], [2], [3]]),
-        ([], 3, []),
+        ([1, 1, 1, 1, 1], 2, 100, [[0, 1], [2, 3], [4]]),
+        ([1, 1, 1, 1], 2, 100, [[0, 1], [2, 3]]),
+        ([1, 1, 1], 10, 100, [[0, 1, 2]]),
+        ([1, 1, 1], 1, 100, [[0], [1], [2]]),
+        ([], 3, 100, []),
+        ([40, 40, 40, 10], 10, 100, [[0, 1], [2, 3]]),  # the bytes close a batch first
+        ([40, 60, 1], 10, 100, [[0, 1], [2]]),  # exactly the bytes: still one batch
+        ([5, 500, 5, 5], 10, 100, [[0], [1], [2, 3]]),  # a larger file is a batch alone
+        ([500], 10, 100, [[0]]),
+        ([0, 0, 0], 2, 100, [[0, 1], [2]]),  # empty files count as files
     ],
 )
-def test_batched(items, size, batches):
-    assert list(batched(items, size)) == batches
+def test_batch_slices(sizes, max_files, max_bytes, batches):
+    items = list(range(len(sizes)))
+    got = [items[s] for s in batch_slices(sizes, max_files, max_bytes)]
+    assert got == batches
 
 
 @pytest.mark.parametrize("size", [0, -1])
-def test_batched_rejects_size_below_one(size):
+def test_batch_slices_rejects_size_below_one(size):
     with pytest.raises(ValueError, match="batch size must be at least 1"):
-        list(batched([1, 2], size))
+        batch_slices([1, 2], size)
 
 
 # --- plan_files
@@ -300,7 +307,7 @@ def test_planned_files_give_back_every_file_as_planned_one_or_a_slice_at_a_time(
     assert (columns[0], columns[-1]) == (planned[0], planned[-1])
     assert (list(columns[1:]), list(columns[::2])) == (planned[1:], planned[::2])
     assert isinstance(columns[1:], PlannedFiles)  # a batch's task walks it as one object
-    assert [list(b) for b in batched(columns, 2)] == [planned[:2], planned[2:]]
+    assert list(columns.sizes()) == [10, 0, 7]
     with pytest.raises(IndexError):
         columns[3]
     assert list(PlannedFiles()) == []
