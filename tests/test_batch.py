@@ -330,3 +330,20 @@ def test_a_batch_of_planned_files_travels_as_its_own_rows(tmp_path):
     assert tokenize(first) == tokenize(same) != tokenize(second)
     assert list(pickle.loads(pickle.dumps(second))) == planned[10:20]
     assert len(pickle.dumps(second)) < len(pickle.dumps(plan)) / 20
+
+
+def test_a_slice_across_the_plans_chunks_holds_the_same_files(tmp_path, monkeypatch):
+    monkeypatch.setattr("copydesk.batch.PLANNED_CHUNK", 3)  # a plan of several Arrow chunks
+    planned = [
+        PlannedFile(
+            FoundFile(tmp_path / f"{n}.txt", f"{n}.txt", n, n),
+            InputFile(f"{n}.txt", n, NOT_READ, 1, n),
+        )
+        for n in range(10)
+    ]
+    plan = PlannedFiles(planned)
+
+    assert plan._table["path"].num_chunks == 4
+    for part in (slice(2, 8), slice(1, 10, 4), slice(8, 20), slice(5, 5)):
+        assert list(plan[part]) == planned[part]
+        assert list(plan[part].sizes()) == [p.found.size_bytes for p in planned[part]]
