@@ -55,7 +55,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench.common import OUT, REPO, changed, commit, run_watched, say, write_json
+from bench.common import OUT, REPO, changed, commit, git, run_watched, say, write_json
 from bench.corpus import SEEDS, seed_bodies, unpack_dev_pages
 from bench.dedup_scale import Generator
 from copydesk.extract import ExtractError, extract_html
@@ -722,7 +722,11 @@ def _stage_cells(run: dict) -> list[str]:
     return cells
 
 
-def markdown(reports: list[dict], meta: list[dict]) -> str:
+def markdown(outputs: list[dict]) -> str:
+    """The results file from the JSON outputs of one or more runs of this script, in order;
+    each row names the commit it measured."""
+    reports = [r | {"commit": _measured(o["meta"])} for o in outputs for r in o["reports"]]
+    meta = [o["meta"] for o in outputs]
     text_reports = [r for r in reports if r["mix"] == "text"]
     html_reports = [r for r in reports if r["mix"] == "html"]
     lines = ["# Pipeline at scale: `copydesk run` end to end", ""]
@@ -770,18 +774,16 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
         for run in r["runs"]:
             counts = run.get("run") or {}
             if counts.get("status") != "published":
-                lines.append(
-                    f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |||||"
-                )
+                lines.append(f"| {_size(r)} | {run['workers']} | failed (exit {run['exit']}) |||||")
                 continue
             lines.append(
-                f"| {r['size']:,} {r['mix']} | {run['workers']} | {counts['articles_read']:,} "
+                f"| {_size(r, r['mix'])} | {run['workers']} | {counts['articles_read']:,} "
                 f"({c['articles']:,}) | {counts['published']:,} | {counts['duplicates']:,} "
                 f"({c['planted_exact']:,} + {c['planted_near']:,}) | {counts['quarantined']:,} "
                 f"({c['bad_items']}) | {'yes' if run.get('balanced') else 'NO'} |"
             )
     placed = [
-        (r["size"], run)
+        (r, run)
         for r in text_reports
         for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]
         if run.get("peak_after")
@@ -790,10 +792,10 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
         lines += ["", "Where the peak of memory came: the last log line before it.", ""]
         lines += ["| files | run | peak MB | the flow process's own peak MB | after |"]
         lines += ["|---|---|---|---|---|"]
-    for size, run in placed:
+    for r, run in placed:
         after = run["peak_after"].replace("|", "/")
         lines.append(
-            f"| {size:,} | {run['label']} | {run['peak_rss_mb']:,} | "
+            f"| {_size(r)} | {run['label']} | {run['peak_rss_mb']:,} | "
             f"{run.get('peak_main_rss_mb', '–'):,} | {after} |"
         )
     lines += [
@@ -812,7 +814,7 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
             w1 = one["run"]["stage_seconds"].get("read_clean_wait")
             w2 = two["run"]["stage_seconds"].get("read_clean_wait")
             lines.append(
-                f"| {r['size']:,} | {_s(one['wall_s'])} → {_s(two['wall_s'])} | "
+                f"| {_size(r)} | {_s(one['wall_s'])} → {_s(two['wall_s'])} | "
                 f"{one['wall_s'] / two['wall_s']:.2f}× | {_s(one.get('flow_s'))} → "
                 f"{_s(two.get('flow_s'))} | {one['flow_s'] / two['flow_s']:.2f}× | "
                 f"{_s(w1)} → {_s(w2)} | {_s(one.get('first_batch_after_s'))} → "
@@ -829,7 +831,7 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
         run, x = r["runs"][0], r["extract"]
         seconds = (run.get("run") or {}).get("stage_seconds") or {}
         lines.append(
-            f"| {r['size']:,} | {r['corpus']['mb']} | {x['workers']} | {_s(x['extract_s'])} | "
+            f"| {_size(r)} | {r['corpus']['mb']} | {x['workers']} | {_s(x['extract_s'])} | "
             f"{_s(run['wall_s'])} | {_s(run.get('flow_s'))} | "
             f"{_s(seconds.get('read_clean', 0) / x['workers'])} | {run['wall_vs_extract']}× | "
             f"{run.get('flow_vs_extract')}× | {run.get('read_clean_vs_extract')}× | "
@@ -845,7 +847,7 @@ def markdown(reports: list[dict], meta: list[dict]) -> str:
     for r in text_reports:
         if run := r.get("incremental"):
             lines.append(
-                f"| {r['size']:,} | {run['added_files']:,} | {run['workers']} | "
+                f"| {_size(r)} | {run['added_files']:,} | {run['workers']} | "
                 f"{_s(run['wall_s'])} | "
                 f"{_s(run.get('flow_s'))} | " + " | ".join(_stage_cells(run)) + " | "
                 f"{run['of_full_wall_pct']}% | {run.get('of_full_flow_pct')}% | "
@@ -898,8 +900,9 @@ def _portable(command: str) -> str:
 
 def targets(reports: list[dict]) -> list[str]:
     """Issue 11's targets against what was measured, met or not."""
-    text = {r["size"]: r for r in reports if r["mix"] == "text"}
-    html = [r for r in reports if r["mix"] == "html"]
+    texts = [r for r in reports if r["mix"] == "text"]
+    text = {n: _newest([r for r in texts if r["size"] == n]) for n in {r["size"] for r in texts}}
+    html = [_newest(htmls)] if (htmls := [r for r in reports if r["mix"] == "html"]) else []
     rows = []
 
     def verdict(met: bool | None) -> str:
@@ -1002,11 +1005,32 @@ def write_results(path: Path, text: str) -> None:
     path.write_text(text + ("\n" + notes if notes else ""))
 
 
+def _newest(reports: list[dict]) -> dict:
+    """Of reports in the order they were made, the one that measured the newest code: a later
+    one wins if its commit is the same or descends from the other's, or git cannot tell."""
+    newest = reports[0]
+    for r in reports[1:]:
+        old, new = newest["commit"].rstrip("+"), r["commit"].rstrip("+")
+        if old == new or git("rev-list", "--count", f"{new}..{old}") in ("0", ""):
+            newest = r
+    return newest
+
+
+def _measured(meta: dict) -> str:
+    """The commit a run measured, with a + when copydesk's code had uncommitted changes."""
+    return meta["commit"] + ("+" if meta.get("changed") else "")
+
+
+def _size(r: dict, mix: str = "") -> str:
+    """A table's first cell: the size (and the mix), and the commit measured."""
+    return f"{r['size']:,}{' ' + mix if mix else ''} ({r['commit']})"
+
+
 def _row(r: dict, run: dict) -> str:
     if run["exit"] != 0 or not run.get("run"):
-        return f"| {r['size']:,} | {run['workers']} | failed (exit {run['exit']}) |" + " |" * 15
+        return f"| {_size(r)} | {run['workers']} | failed (exit {run['exit']}) |" + " |" * 15
     return (
-        f"| {r['size']:,} | {run['workers']} | {r['corpus']['mb']} | {_s(run['wall_s'])} | "
+        f"| {_size(r)} | {run['workers']} | {r['corpus']['mb']} | {_s(run['wall_s'])} | "
         f"{_s(run.get('startup_s'))} ({_s(run.get('server_start_s'))}) | {_s(run.get('flow_s'))} | "
         + " | ".join(_stage_cells(run))
         + f" | {run['peak_rss_mb']:,} | {run.get('warehouse_mb') or '–'} | "
@@ -1065,8 +1089,7 @@ def main() -> None:
 
     if args.report_from:
         outputs = [json.loads(p.read_text()) for p in args.report_from]
-        reports = [r for o in outputs for r in o["reports"]]
-        write_results(args.results, markdown(reports, [o["meta"] for o in outputs]))
+        write_results(args.results, markdown(outputs))
         say(f"wrote {args.results}")
         return
     work = Path(tempfile.mkdtemp(prefix="pipeline_scale_", dir=args.tmp))
@@ -1128,7 +1151,7 @@ def main() -> None:
         if not args.keep:
             for made in {work, args.inputs_dir}:
                 shutil.rmtree(made, ignore_errors=True)
-    write_results(args.results, markdown(reports, [meta]))
+    write_results(args.results, markdown([{"meta": meta, "reports": reports}]))
     say(f"wrote {args.out} and {args.results}")
 
 

@@ -9,7 +9,8 @@ import pytest
 
 pytest.importorskip("psutil")  # in the bench dependency group
 
-from bench.pipeline_scale import keep_failed_logs, peak_after  # noqa: E402 - after the skip
+from bench.common import git  # noqa: E402 - after the skip
+from bench.pipeline_scale import _newest, keep_failed_logs, peak_after  # noqa: E402
 
 
 def test_a_failed_runs_log_is_kept_beside_the_output_and_a_passed_ones_is_not(tmp_path: Path):
@@ -51,3 +52,16 @@ def test_the_peak_is_placed_after_the_last_log_line_before_it(peak_at, expected)
     trace = [(0.1, 100), (peak_at, 900), (4.0, 200)]
 
     assert peak_after(LOG, started, trace) == expected
+
+
+def test_the_targets_read_the_report_of_the_newest_code():
+    head, parent = git("rev-parse", "--short", "HEAD"), git("rev-parse", "--short", "HEAD~1")
+    if not parent:
+        pytest.skip("no git history here to tell an older commit from a newer one")
+
+    def report(commit: str) -> dict:
+        return {"mix": "text", "size": 100_000, "commit": commit, "runs": []}
+
+    assert _newest([report(head), report(parent)])["commit"] == head  # made later, older code
+    assert _newest([report(parent), report(head + "+")])["commit"] == head + "+"
+    assert _newest([report("0000000"), report("1111111")])["commit"] == "1111111"  # unknown
