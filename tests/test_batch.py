@@ -313,16 +313,20 @@ def test_planned_files_give_back_every_file_as_planned_one_or_a_slice_at_a_time(
     assert list(PlannedFiles()) == []
 
 
+def numbered_files(root: Path, count: int) -> list[PlannedFile]:
+    """Planned files 0.txt, 1.txt, ...; file n is n bytes, modified at n ns."""
+    return [
+        PlannedFile(
+            FoundFile(root / f"{n}.txt", f"{n}.txt", n, n), InputFile(f"{n}.txt", n, NOT_READ, 1, n)
+        )
+        for n in range(count)
+    ]
+
+
 def test_a_batch_of_planned_files_travels_as_its_own_rows(tmp_path):
     """A batch's task gets a slice: Dask's key for it comes from paths and versions (not from
     walking every file), and it pickles with its own rows, not the whole plan's."""
-    planned = [
-        PlannedFile(
-            FoundFile(tmp_path / f"{n}.txt", f"{n}.txt", n, n),
-            InputFile(f"{n}.txt", n, NOT_READ, 1, n),
-        )
-        for n in range(1000)
-    ]
+    planned = numbered_files(tmp_path, 1000)
     plan = PlannedFiles(planned)
 
     first, same, second = plan[0:10], plan[0:10], plan[10:20]
@@ -334,13 +338,7 @@ def test_a_batch_of_planned_files_travels_as_its_own_rows(tmp_path):
 
 def test_a_slice_across_the_plans_chunks_holds_the_same_files(tmp_path, monkeypatch):
     monkeypatch.setattr("copydesk.batch.PLANNED_CHUNK", 3)  # a plan of several Arrow chunks
-    planned = [
-        PlannedFile(
-            FoundFile(tmp_path / f"{n}.txt", f"{n}.txt", n, n),
-            InputFile(f"{n}.txt", n, NOT_READ, 1, n),
-        )
-        for n in range(10)
-    ]
+    planned = numbered_files(tmp_path, 10)
     plan = PlannedFiles(planned)
 
     assert plan._table["path"].num_chunks == 4
