@@ -918,7 +918,7 @@ def targets(reports: list[dict]) -> list[str]:
     rows.append(
         ("1M text files complete", "yes" if done else failed, verdict(done if million else None))
     )
-    # The latest report at each of the target's sizes (later reports replace earlier ones).
+    # At each of the target's sizes, the report of the newest code (see _newest).
     peaks = {
         n: max(run["peak_rss_mb"] for run in text[n]["runs"] if not run["exit"])
         for n in (100_000, 1_000_000)
