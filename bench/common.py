@@ -70,7 +70,10 @@ def rss_mb(pid: int | None = None) -> float:
 class TreeWatcher(threading.Thread):
     """Samples a process and all its descendants every `every` seconds: the peak of their
     summed RSS, the root's own peak, their CPU seconds and a trace of the summed RSS. It kills
-    the root's process group when the sum goes above `limit_mb` or after `timeout` seconds."""
+    the root's process group when the sum goes above `limit_mb` or after `timeout` seconds.
+
+    `also`: processes outside the tree that work for it (a server kept between runs), summed
+    with it; only the CPU seconds they spend while watched count."""
 
     def __init__(
         self,
@@ -78,12 +81,23 @@ class TreeWatcher(threading.Thread):
         every: float = 0.2,
         limit_mb: float | None = None,
         timeout: float | None = None,
+        also: Sequence[int] = (),
     ) -> None:
         super().__init__(daemon=True)
         self.root, self.every = psutil.Process(pid), every
         self.limit_mb, self.timeout = limit_mb, timeout
         self.peak_rss = self.peak_root_rss = 0
         self.cpu: dict[int, float] = {}  # last CPU seconds seen per process
+        self.also: list[psutil.Process] = []
+        self._cpu_before: dict[int, float] = {}  # what `also` had spent before the watch
+        for other in also:
+            try:
+                proc = psutil.Process(other)
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            self.also.append(proc)
+            self._cpu_before[other] = times.user + times.system
         self.trace: list[tuple[float, int]] = []  # (seconds since start, summed RSS in MB)
         self.killed: str | None = None  # "memory" or "timeout"
         self.started = time.perf_counter()
@@ -92,7 +106,7 @@ class TreeWatcher(threading.Thread):
     def run(self) -> None:
         while not self.done.wait(self.every):
             try:
-                procs = [self.root, *self.root.children(recursive=True)]
+                procs = [self.root, *self.root.children(recursive=True), *self.also]
             except psutil.NoSuchProcess:
                 return
             total = 0
@@ -105,7 +119,7 @@ class TreeWatcher(threading.Thread):
                 total += rss
                 if proc.pid == self.root.pid:
                     self.peak_root_rss = max(self.peak_root_rss, rss)
-                self.cpu[proc.pid] = times.user + times.system
+                self.cpu[proc.pid] = times.user + times.system - self._cpu_before.get(proc.pid, 0.0)
             self.peak_rss = max(self.peak_rss, total)
             elapsed = time.perf_counter() - self.started
             self.trace.append((round(elapsed, 1), round(total / 2**20)))
@@ -151,13 +165,14 @@ def run_watched(
     every: float = 0.2,
     limit_mb: float | None = None,
     timeout: float | None = None,
+    also: Sequence[int] = (),
     **popen: object,
 ) -> Watched:
-    """Run `cmd` in a new session, watched by a TreeWatcher, and wait for it; `popen` goes to
-    subprocess.Popen (cwd, env, stdout...)."""
+    """Run `cmd` in a new session, watched by a TreeWatcher (with the processes `also`), and
+    wait for it; `popen` goes to subprocess.Popen (cwd, env, stdout...)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, start_new_session=True, **popen)
-    watcher = TreeWatcher(proc.pid, every, limit_mb, timeout)
+    watcher = TreeWatcher(proc.pid, every, limit_mb, timeout, also)
     watcher.start()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)

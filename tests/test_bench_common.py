@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,19 @@ def test_a_child_past_its_memory_limit_is_killed():
     run = run_watched(python(HOLD_MB.format(mb=150, s=30)), every=0.05, limit_mb=100)
     assert run.killed == "memory"
     assert run.exit != 0 and run.wall_s < 10
+
+
+def test_a_process_outside_the_tree_counts_with_it_when_named():
+    """A kept server is not the run's child: named in `also`, its memory is summed and only
+    the CPU seconds it spends during the watch count."""
+    spin = "t = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n"
+    server = subprocess.Popen(python(spin + HOLD_MB.format(mb=80, s=30)))
+    try:
+        time.sleep(1.0)  # its 0.5 CPU seconds of start-up are spent before the watch
+        run = run_watched(python("time.sleep(0.6)"), every=0.05, also=[server.pid])
+        alone = run_watched(python("time.sleep(0.6)"), every=0.05)
+    finally:
+        server.kill()
+        server.wait()
+    assert run.tree["peak_rss_mb"] - alone.tree["peak_rss_mb"] >= 70
+    assert run.tree["cpu_s"] < 0.3

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("psutil")  # in the bench dependency group
 
 from bench.common import git  # noqa: E402 - after the skip
-from bench.pipeline_scale import _newest, keep_failed_logs, peak_after  # noqa: E402
+from bench.pipeline_scale import _newest, keep_failed_logs, peak_after, targets  # noqa: E402
 
 
 def test_a_failed_runs_log_is_kept_beside_the_output_and_a_passed_ones_is_not(tmp_path: Path):
@@ -65,3 +65,20 @@ def test_the_targets_read_the_report_of_the_newest_code():
     assert _newest([report(head), report(parent)])["commit"] == head  # made later, older code
     assert _newest([report(parent), report(head + "+")])["commit"] == head + "+"
     assert _newest([report("0000000"), report("1111111")])["commit"] == "1111111"  # unknown
+
+
+def test_the_10k_target_reads_a_warm_run_when_there_is_one():
+    """The target is from a command start on a warm machine: a --warm run of the same code
+    counts over a cold one made later."""
+
+    def report(wall: float, warm: bool) -> dict:
+        run = {"workers": 2, "exit": 0, "wall_s": wall, "peak_rss_mb": 1500, "warm": warm}
+        return {"mix": "text", "size": 10_000, "commit": "0000000", "runs": [run]}
+
+    def ten_k(reports: list[dict]) -> str:
+        return next(row for row in targets(reports) if row.startswith("| 10k"))
+
+    assert "80 s, 1,500 MB |" in ten_k([report(80, True), report(120, False)])
+    assert "| met |" in ten_k([report(80, True), report(120, False)])
+    cold = ten_k([report(120, False)])
+    assert "120 s, 1,500 MB (cold: a new Prefect home)" in cold and "**not met**" in cold
