@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from copydesk.near_duplicates import NearDupPolicy, cluster_near_duplicates
 from copydesk.settings import Settings
-from copydesk.staging import check_owner
+from copydesk.staging import check_owner, start_audit
 from copydesk.warehouse import read_sql
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def audit_batch(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings) -> A
     """Build the audit batch from staging; with near_policy "hold", near copies go to
     quarantine and the batch is built again without them."""
     start = time.perf_counter()
-    check_owner(con, run_id)
+    start_audit(con, run_id)
     _build(con, run_id, cfg)
     held = 0
     if cfg.near_policy == "hold":

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import overload
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from copydesk.boilerplate import RulePack
 from copydesk.clean import clean_batch
@@ -102,6 +103,18 @@ class PlannedFiles(Sequence[PlannedFile]):
 
     def __len__(self) -> int:
         return self._table.num_rows
+
+    @property
+    def table(self) -> pa.Table:
+        """The files as Arrow columns (PLANNED_COLUMNS), for SQL over the plan."""
+        return self._table
+
+    def without(self, source_files: pa.Array | pa.ChunkedArray) -> PlannedFiles:
+        """These files but those named in `source_files`, in the same order."""
+        if isinstance(source_files, pa.ChunkedArray):
+            source_files = source_files.combine_chunks()
+        named = pc.is_in(self._table["source_file"], value_set=source_files)
+        return PlannedFiles._of(self._table.filter(pc.invert(named)))
 
     def sizes(self) -> Iterator[int]:
         """Each file's size as the scan saw it, in order."""

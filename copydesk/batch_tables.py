@@ -4,10 +4,13 @@ batch is cleaned (a worker process), so the warehouse's single writer only appen
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from itertools import chain
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -169,6 +172,18 @@ def _input_rows(batch: CleanedBatch) -> dict[str, list[dict]]:
             for r in batch.rejected
         ],
     }
+
+
+def cleaning_key(packs: Sequence[RulePack], max_bytes: int) -> str:
+    """A hash of what decides how read_and_clean turns a file into rows: copydesk's code,
+    trafilatura's version, the rule packs and the size limit. A run keeps batches an earlier
+    run staged only under the same key (staging.take_over). Learned site lines are not in it:
+    only a publish changes them, and a run that publishes has emptied staging first."""
+    digest = hashlib.sha256(version("trafilatura").encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    digest.update(repr((tuple(packs), max_bytes)).encode())
+    return digest.hexdigest()
 
 
 def read_and_clean(

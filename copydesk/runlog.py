@@ -8,17 +8,16 @@ from pathlib import Path
 
 import duckdb
 
-from copydesk.staging import clear_staging
 from copydesk.summary import RunSummary
 from copydesk.warehouse import read_sql
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, input_dir: Path) -> list[str]:
-    """Record the run as running and give it the staging tables; returns the runs an earlier
-    process left running, now marked abandoned. Call it holding the warehouse (hold()): no
-    other process can then be running on it."""
+    """Record the run as running; returns the runs an earlier process left running, now
+    marked abandoned. Call it holding the warehouse (hold()): no other process can then be
+    running on it. Staging is still the last run's: the run takes it once it knows its files
+    (staging.take_over)."""
     abandoned = [r[0] for r in con.execute(read_sql("runlog/abandon_runs")).fetchall()]
-    clear_staging(con, run_id)
     con.execute(
         read_sql("runlog/start_run"),
         {"run_id": run_id, "input_dir": str(input_dir), "pid": os.getpid()},

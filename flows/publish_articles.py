@@ -34,7 +34,7 @@ from copydesk import (
     staging,
     warehouse,
 )
-from copydesk.batch import Plan, batch_slices
+from copydesk.batch import batch_slices
 from copydesk.batch_tables import BatchTables
 from copydesk.boilerplate import RulePack, load_rule_packs
 from copydesk.dashboard import DASHBOARD_NAME, write_dashboard
@@ -121,7 +121,14 @@ def _run(
     log.info(
         "%s files: %s new or changed, %s unchanged", plan.seen, len(plan.to_read), plan.unchanged
     )
-    if plan.to_read and _cleaned_elsewhere(cfg):
+    cleaning = batch_tables.cleaning_key(packs, cfg.max_file_bytes)
+    taken = staging.take_over(con, run_id, plan.to_read, cleaning)
+    if taken.kept_from:
+        log.info(
+            "kept %d files (%d articles) that run %s staged before it stopped; %d left to read",
+            *(taken.kept_files, taken.kept_articles, taken.kept_from, len(taken.to_read)),
+        )
+    if taken.to_read and _cleaned_elsewhere(cfg):
         quality.import_gx_in_background()  # else once the first batch is staged
 
     learned = learning = None
@@ -133,8 +140,8 @@ def _run(
         _staging_memory(con, cfg),
         warehouse.setting(con, "checkpoint_threshold", STAGING_CHECKPOINT_THRESHOLD),
     ):
-        _clean_and_stage(con, cfg, run_id, plan, packs, learned, seconds)
-    if plan.to_read:  # else no batch ran, and asking Dask for its cluster would start one
+        _clean_and_stage(con, cfg, run_id, taken, packs, learned, seconds)
+    if taken.to_read:  # else no batch ran, and asking Dask for its cluster would start one
         _stop_local_workers(cfg)
     audited = audit_batch(con, run_id, cfg)
     seconds["audit"] = audited.seconds
@@ -188,7 +195,7 @@ def _clean_and_stage(
     con: duckdb.DuckDBPyConnection,
     cfg: Settings,
     run_id: str,
-    plan: Plan,
+    taken: staging.TakeOver,
     packs: Sequence[RulePack],
     learned: LearnedLines | None,
     seconds: dict[str, float],
@@ -200,12 +207,12 @@ def _clean_and_stage(
     log = get_run_logger()
     pending: deque[PrefectFuture] = deque()
     waits, cleaning = [], []  # (start, end) of each wait for a batch and of each batch's work
-    slices = batch_slices(plan.to_read.sizes(), cfg.batch_size)
+    slices = batch_slices(taken.to_read.sizes(), cfg.batch_size)
     total = len(slices)
-    staged = articles = 0
-    with run_progress(len(plan.to_read)) as progress:
+    staged, articles = 0, taken.kept_articles  # the order goes on after kept batches
+    with run_progress(len(taken.to_read)) as progress:
         for part in slices:
-            files = plan.to_read[part]
+            files = taken.to_read[part]
             pending.append(read_and_clean.submit(files, packs, cfg.max_file_bytes, learned))
             while pending and (len(pending) > 2 * cfg.workers or staged + len(pending) == total):
                 waited = time.time()

@@ -24,7 +24,7 @@ from copydesk.records import InputFile, RawArticle
 from copydesk.scan import scan_inputs
 from copydesk.settings import Settings
 from copydesk.site_boilerplate import Learning, load_learned
-from copydesk.staging import stage_batch
+from copydesk.staging import clear_staging, stage_batch
 from copydesk.summary import RunSummary
 from copydesk.text_keys import key_hash, normalize_for_hash
 
@@ -93,6 +93,13 @@ def run_settings(**overrides) -> Settings:
     return Settings.model_construct(**{**names, **overrides})
 
 
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """A run started as the flow starts one that keeps nothing staged: recorded, and staging
+    emptied and made its own."""
+    runlog.start_run(con, run_id, Path("input"))
+    clear_staging(con, run_id)
+
+
 def publish_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -107,7 +114,7 @@ def publish_run(
     `failures`, or with `validate` those the real GX suite fails. Returns the audit batch's
     counts, which must balance."""
     cfg = cfg or run_settings()
-    runlog.start_run(con, run_id, Path("input"))
+    start_run(con, run_id)
     seq = 0
     for batch in batches:
         tables = batch if isinstance(batch, BatchTables) else batch_tables(batch)

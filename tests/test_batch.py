@@ -8,6 +8,7 @@ import pickle
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from dask.base import tokenize
 
@@ -345,3 +346,14 @@ def test_a_slice_across_the_plans_chunks_holds_the_same_files(tmp_path, monkeypa
     for part in (slice(2, 8), slice(1, 10, 4), slice(8, 20), slice(5, 5)):
         assert list(plan[part]) == planned[part]
         assert list(plan[part].sizes()) == [p.found.size_bytes for p in planned[part]]
+
+
+def test_a_plan_without_some_files_keeps_the_others_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr("copydesk.batch.PLANNED_CHUNK", 3)  # names across chunks too
+    planned = numbered_files(tmp_path, 8)
+    staged = pa.chunked_array([["1.txt", "6.txt"], ["2.txt", "9.txt"]])  # 9.txt: not planned
+
+    left = PlannedFiles(planned).without(staged)
+
+    assert list(left) == [planned[n] for n in (0, 3, 4, 5, 7)]
+    assert list(PlannedFiles(planned).without(pa.array([], pa.string()))) == planned

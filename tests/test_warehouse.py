@@ -25,6 +25,7 @@ from tests.conftest import (
     raw_article,
     restage_band_keys,
     run_settings,
+    start_run,
     summary_for,
 )
 
@@ -317,7 +318,7 @@ def test_body_and_paragraphs_follow_stage_order_across_batches(con, packs):
 def test_batches_staged_in_one_write_keep_their_order(con, packs):
     first = batch_tables(staged([raw("harbour", "a.txt", HARBOUR, FERRY)], packs))
     second = batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY, COMMENT)], packs))
-    runlog.start_run(con, "r1", Path("input"))
+    start_run(con, "r1")
 
     result = staging.stage_batch(con, "r1", BatchTables.combine([first, second]), 5)
 
@@ -335,7 +336,7 @@ def test_a_batch_that_fails_to_stage_leaves_nothing_behind(con, packs):
     tables = batch_tables(staged([raw("school", "b.txt", SCHOOL, LIBRARY)], packs))
     assert list(tables.tables).index("paragraphs") > 0  # other tables are staged before it
     broken = dict(tables.tables, paragraphs=pa.table({"position": ["not a number"]}))
-    runlog.start_run(con, "r1", Path("input"))
+    start_run(con, "r1")
 
     with pytest.raises(duckdb.ConversionException):
         staging.stage_batch(con, "r1", BatchTables(broken), 0)
@@ -964,7 +965,7 @@ def test_published_runs_shows_only_published_runs(con, packs):
     runlog.finish_run(
         con, "r2", "blocked", summary_for("r2", counts, failed_expectations=["x(body)"])
     )
-    runlog.start_run(con, "r3", Path("input"))
+    start_run(con, "r3")
 
     assert rows(con, "select run_id, status from audit.runs order by 1") == [
         ("r1", "published"),

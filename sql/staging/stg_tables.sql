@@ -67,5 +67,10 @@ create or replace table staging.paragraph_band_keys (
 );
 
 -- The run that owns what staging holds: every stage checks it, so a second run can never
--- build on, or publish, another run's batch.
-create or replace table staging.run (run_id varchar not null);
+-- build on, or publish, another run's batch. A run that stopped before its audit leaves its
+-- batches to the next run when they were cleaned the same way (staging.take_over).
+create or replace table staging.run (
+    run_id varchar not null,
+    cleaning varchar,               -- what cleaned the batches (batch_tables.cleaning_key)
+    audit_started boolean not null  -- the audit rewrites staging: past it, nothing is kept
+);

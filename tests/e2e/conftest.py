@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,6 +16,7 @@ import flows  # noqa: F401 - sets Prefect and GX defaults before prefect is impo
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO.parent / "shared" / "seeds"
 SAMPLE = REPO / "data" / "raw"
+COPYDESK = Path(sys.executable).with_name("copydesk")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,3 +66,16 @@ def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def start(input_dir: Path, warehouse: Path, home: Path, **env: str) -> subprocess.Popen:
+    """`copydesk run` as a user starts it, in a process of its own."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("COPYDESK_", "PREFECT_"))}
+    return subprocess.Popen(
+        [str(COPYDESK), "run", "--input", str(input_dir), "--warehouse", str(warehouse)],
+        # Each run's own server, stopped with it: no server outlives the test.
+        env={**base, "PREFECT_HOME": str(home), "COPYDESK_SERVER_KEEP_SECONDS": "0", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -3,34 +3,17 @@ for the first when told to; either way every article of both inputs ends account
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "data" / "raw"
-COPYDESK = Path(sys.executable).with_name("copydesk")
+from tests.e2e.conftest import SAMPLE, start
 
 pytestmark = pytest.mark.e2e
-
-
-def start(input_dir: Path, warehouse: Path, home: Path, **env: str) -> subprocess.Popen:
-    """`copydesk run` as a user starts it, in a process of its own."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("COPYDESK_", "PREFECT_"))}
-    return subprocess.Popen(
-        [str(COPYDESK), "run", "--input", str(input_dir), "--warehouse", str(warehouse)],
-        # Each run's own server, stopped with it: no server outlives the test.
-        env={**base, "PREFECT_HOME": str(home), "COPYDESK_SERVER_KEEP_SECONDS": "0", **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def wait_until_held(path: Path, run: subprocess.Popen, timeout: float = 120) -> None:
