@@ -498,6 +498,23 @@ def copydesk_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "flows.cli"]
 
 
+def run_command(
+    input_dir: Path, db: Path, workers: int, work: Path, home: Path, warm: bool
+) -> tuple[list[str], dict[str, str]]:
+    """The `copydesk run` command of a measured run, and its environment: Prefect home `home`,
+    whose server is kept if `warm`."""
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "COPYDESK_QUALITY_DIR": str(work / "quality"),  # GX Data Docs, out of the repository
+        # Warm: the server outlives the gaps between runs (generating a size's inputs) and is
+        # stopped at the end (stop_kept); cold: each run starts and stops its own.
+        "COPYDESK_SERVER_KEEP_SECONDS": str(24 * 3600) if warm else "0",
+    }
+    cmd = [*copydesk_command(), "run", "--input", str(input_dir), "--warehouse", str(db)]
+    return [*cmd, "--workers", str(workers)], env
+
+
 def run_copydesk(
     input_dir: Path,
     db: Path,
@@ -512,16 +529,7 @@ def run_copydesk(
     (cold); with it, that home and the server kept there, counted with the run (warm)."""
     warm = home is not None
     home = home or Path(tempfile.mkdtemp(prefix="prefect-home-", dir=work))
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "COPYDESK_QUALITY_DIR": str(work / "quality"),  # GX Data Docs, out of the repository
-        # Warm: the server outlives the gaps between runs (generating a size's inputs) and is
-        # stopped at the end (stop_kept); cold: each run starts and stops its own.
-        "COPYDESK_SERVER_KEEP_SECONDS": str(24 * 3600) if warm else "0",
-    }
-    cmd = [*copydesk_command(), "run", "--input", str(input_dir), "--warehouse", str(db)]
-    cmd += ["--workers", str(workers)]
+    cmd, env = run_command(input_dir, db, workers, work, home, warm)
     log_path = work / f"{label}.log"
     say(f"{label}: {' '.join(cmd[-6:])}")
     started = datetime.now()
