@@ -1038,7 +1038,8 @@ def targets(reports: list[dict]) -> list[str]:
         rows.append(
             (
                 "HTML: the pipeline within 1.3× of trafilatura alone",
-                f"{run['wall_vs_extract']}× end to end, {run.get('flow_vs_extract')}× the flow run",
+                f"{run['wall_vs_extract']}× end to end, {run.get('flow_vs_extract')}× the flow run"
+                f" ({'warm' if run.get('warm') else 'cold'})",
                 verdict(run["wall_vs_extract"] <= 1.3),
             )
         )

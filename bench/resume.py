@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT / "resume.json")
     args = parser.parse_args()
 
+    started = datetime.now().isoformat(timespec="seconds")
     work = Path(tempfile.mkdtemp(prefix="resume_", dir=args.tmp))
     try:
         input_dir = work / "input"
@@ -122,7 +123,9 @@ def main() -> None:
         resumed = run_copydesk(input_dir, db, args.workers, work, "resumed", args.timeout)
         log = Path(resumed["log"]).read_text(errors="replace")
         kept = KEPT.search(log)
-        resumed["kept_files"] = int(kept.group(1)) if kept else 0
+        resumed["kept_files"], resumed["kept_articles"] = (
+            (int(kept.group(1)), int(kept.group(2))) if kept else (0, 0)
+        )
         once = run_copydesk(input_dir, once_db, args.workers, work, "once", args.timeout)
         differing = differing_rows(db, once_db) if not resumed["exit"] and not once["exit"] else {}
         runs = duckdb.connect(str(db), read_only=True)
@@ -137,12 +140,15 @@ def main() -> None:
                 for k, v in vars(args).items()
                 if k in ("files", "kill_at", "workers", "seed")
             ),
-            "started": datetime.now().isoformat(timespec="seconds"),
+            "started": started,
             "commit": commit(),
             "changed": changed("copydesk", "flows", "sql"),
             "corpus": vars(stats),
             "killed": killed,
-            "resumed": {k: resumed.get(k) for k in ("exit", "wall_s", "peak_rss_mb", "kept_files")}
+            "resumed": {
+                k: resumed.get(k)
+                for k in ("exit", "wall_s", "peak_rss_mb", "kept_files", "kept_articles")
+            }
             | {"run": last_run(db)},
             "once": {k: once.get(k) for k in ("exit", "wall_s", "peak_rss_mb")}
             | {"run": last_run(once_db)},
