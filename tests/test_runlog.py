@@ -1,4 +1,5 @@
-"""The run log and the one run a warehouse admits: the lock, staging's owner, abandoned runs."""
+"""The run log and the one run a warehouse admits: the lock, staging's owner, abandoned runs,
+and the batches a stopped run leaves to the next one."""
 
 from __future__ import annotations
 
