@@ -69,10 +69,9 @@ def _resumable(con: duckdb.DuckDBPyConnection, planned: PlannedFiles, cleaning: 
         return None
     con.register("planned_files", planned.table)
     try:
-        (unplanned,) = con.execute(read_sql("staging/unplanned_files")).fetchone() or (0,)
+        staged, unplanned = con.execute(read_sql("staging/unplanned_files")).fetchone() or (0, 0)
     finally:
         con.unregister("planned_files")
-    (staged,) = con.execute("select count(*) from staging.files").fetchone() or (0,)
     return owners[0][0] if staged and not unplanned else None
 
 
