@@ -292,25 +292,19 @@ def run(
     if not api_url:
         keep = cfg.server_keep_seconds
         server = KeptServer(keep) if keep > 0 else TemporaryServer()
-    early = cfg.workers > 1 and not dask_address
     with _stopped_by_signals() as stopped:
         try:
             if server is not None:
                 server.start()
                 say(_server_line(server))
-                # Prefect reads its settings when imported: the URL must be set before (in the
-                # workers too, which copy this environment).
+                # Prefect reads its settings when imported: the URL must be set before.
                 os.environ["PREFECT_API_URL"] = server.api_url
-            if early:
-                from flows.local_cluster import start_early
-
-                start_early(cfg.workers)  # its workers start while Prefect is imported
             from copydesk.warehouse import WarehouseBusy
             from flows.publish_articles import PublishBlocked, with_workers
 
             if server is not None:
                 server.wait()
-            flow = with_workers(cfg.workers, dask_address, early)
+            flow = with_workers(cfg.workers, dask_address)
             try:
                 summary: RunSummary = flow(
                     input_dir=input_dir,
@@ -332,10 +326,6 @@ def run(
             say(f"stopped by {name}: the run was ended and its workers stopped")
             raise typer.Exit(128 + signum) from None
         finally:
-            if early:
-                from flows.local_cluster import close_early
-
-                close_early()
             if server is not None:
                 _drain_prefect()
                 server.stop()

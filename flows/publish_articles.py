@@ -284,29 +284,23 @@ def _cleaned_elsewhere(cfg: Settings) -> bool:
     return cfg.workers > 1 or bool(cfg.dask_address)
 
 
-def with_workers(
-    workers: int = 1, dask_address: str | None = None, started_early: bool = False
-) -> Flow[..., RunSummary]:
+def with_workers(workers: int = 1, dask_address: str | None = None) -> Flow[..., RunSummary]:
     """The flow on a task runner for `workers` processes: a local Dask cluster when more than
-    one (the one local_cluster.start_early started, if `started_early`), the Dask scheduler
-    at `dask_address` when given, else threads in this process."""
+    one, the Dask scheduler at `dask_address` when given, else threads in this process."""
     if not dask_address and workers <= 1:
         return publish_articles
     # Imported only here: Dask would add a second to the start-up of every run on threads.
-    from distributed import LocalCluster
+    import dask
     from prefect_dask import DaskTaskRunner
 
-    from flows.local_cluster import keep_no_message_log, local_cluster, take_early
-
-    keep_no_message_log()
+    # Dask keeps each stream's last messages for debugging (1,000 by default), and a batch's
+    # task carries its files and rule packs: the flow process (client and scheduler) kept a
+    # thousand batches a stream that way, every batch of a million-file run, and each worker
+    # the thousand it ran last.
+    dask.config.set({"distributed.admin.low-level-log-length": 0})
     if dask_address:
         runner = DaskTaskRunner(address=dask_address)
-    elif started_early:
-        runner = DaskTaskRunner(cluster_class=take_early)
     else:
-
-        def cluster() -> LocalCluster:
-            return local_cluster(workers)
-
-        runner = DaskTaskRunner(cluster_class=cluster)
+        cluster = {"n_workers": workers, "threads_per_worker": 1, "dashboard_address": None}
+        runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
     return publish_articles.with_options(task_runner=runner)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from flows.publish_articles import publish_articles, with_workers
-from tests.e2e.conftest import SAMPLE, query, start
+from tests.e2e.conftest import SAMPLE
 
 pytestmark = pytest.mark.e2e
 
@@ -78,45 +78,3 @@ def test_dask_keeps_no_copy_of_the_batches_it_sent():
         streams = [client.scheduler_comm, worker.batched_stream]
         streams += cluster.scheduler.stream_comms.values()
         assert [list(s.recent_message_log) for s in streams] == [[]] * len(streams)
-
-
-def test_the_early_cluster_has_its_workers_import_the_flow_before_any_batch():
-    """`copydesk run --workers N` starts its cluster before it imports Prefect, and each worker
-    imports what a batch needs as it starts, not at its first batch."""
-    import sys
-
-    from distributed import Client
-
-    from flows.local_cluster import close_early, start_early, take_early
-
-    start_early(2)
-    cluster = take_early()
-    try:
-        with Client(cluster) as client:
-            loaded = client.run(
-                lambda: [m in sys.modules for m in ("flows.publish_articles", "trafilatura")]
-            )
-        assert list(loaded.values()) == [[True, True]] * 2
-    finally:
-        close_early()
-    assert cluster.status.name == "closed"
-    with pytest.raises(RuntimeError, match="no local Dask cluster was started"):
-        take_early()
-
-
-def test_copydesk_run_on_two_workers_uses_the_cluster_it_started_early(tmp_path: Path):
-    inputs = tmp_path / "input"
-    shutil.copytree(SAMPLE, inputs)
-    warehouse, home = tmp_path / "corpus.duckdb", tmp_path / "home"
-
-    first = start(inputs, warehouse, home, COPYDESK_WORKERS="2")
-    out, err = first.communicate(timeout=600)
-    assert first.returncode == 0, err
-    assert "Dask cluster with `flows.local_cluster.take_early`" in err
-    assert query(warehouse, "select status from audit.runs") == [("published",)]
-
-    # Nothing new: no batch takes the cluster, and the command closes it itself.
-    again = start(inputs, warehouse, home, COPYDESK_WORKERS="2")
-    out, err = again.communicate(timeout=600)
-    assert again.returncode == 0, err
-    assert "0 new or changed" in err and "take_early" not in err
