@@ -137,13 +137,21 @@ class TreeWatcher(threading.Thread):
             pass
 
     def stop(self) -> dict:
-        """Stop sampling; the peaks (MB) and CPU seconds seen."""
+        """Stop sampling; the peaks (MB) and CPU seconds seen, in all and split between the
+        root, its descendants (such as Dask workers) and the processes `also`. A process's
+        seconds are those of its last sample: what it spent in its last `every` is missed."""
         self.done.set()
         self.join()
+        also = {p.pid for p in self.also}
+        split = {"root": 0.0, "descendants": 0.0, "also": 0.0}
+        for pid, seconds in self.cpu.items():
+            role = "root" if pid == self.root.pid else "also" if pid in also else "descendants"
+            split[role] += seconds
         return {
             "peak_rss_mb": round(self.peak_rss / 2**20),
             "peak_main_rss_mb": round(self.peak_root_rss / 2**20),
             "cpu_s": round(sum(self.cpu.values()), 1),
+            "cpu_split_s": {role: round(seconds, 1) for role, seconds in split.items()},
         }
 
 

@@ -759,6 +759,36 @@ def measure_html(pages: int, args, work: Path) -> dict:
 # --- the report ----------------------------------------------------------------------------
 
 
+def _cpu_split(reports: list[dict]) -> list[str]:
+    """Where each run's CPU seconds went, for the runs that recorded it (since 2026-12-01)."""
+    rows = []
+    for r in reports:
+        for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]:
+            split = run.get("cpu_split_s")
+            if not split or run.get("exit") != 0:
+                continue
+            cleaning = ((run.get("run") or {}).get("stage_seconds") or {}).get("read_clean")
+            rows.append(
+                f"| {_size(r, r['mix'])} | {run['label']} | {_s(run['wall_s'])} "
+                f"| {_s(run['cpu_s'])} | {_s(split['root'])} | {_s(split['descendants'])} "
+                f"| {_s(split['also'])} | {_s(cleaning)} |"
+            )
+    if not rows:
+        return []
+    return [
+        "",
+        "Where the CPU seconds went, sampled with the memory: the command's own process (the "
+        "flow: imports, Prefect, the Dask scheduler and client, staging, audit, validation, "
+        "publishing), its descendants (the Dask workers; a server the run started) and the "
+        "kept server (`--warm`); the cleaning tasks' own seconds are part of the workers'.",
+        "",
+        "| files | run | wall s | CPU s | the command | its descendants | kept server "
+        "| cleaning task-s |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 def _s(value) -> str:
     return "–" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -848,6 +878,7 @@ def markdown(outputs: list[dict]) -> str:
             f"| {_size(r)} | {run['label']} | {run['peak_rss_mb']:,} | "
             f"{run.get('peak_main_rss_mb', '–'):,} | {after} |"
         )
+    lines += _cpu_split(text_reports + html_reports)
     lines += [
         "",
         "## 1 vs 2 workers (text)",

@@ -68,3 +68,23 @@ def test_a_process_outside_the_tree_counts_with_it_when_named():
         server.wait()
     assert run.tree["peak_rss_mb"] - alone.tree["peak_rss_mb"] >= 70
     assert run.tree["cpu_s"] < 0.3
+
+
+def test_the_cpu_seconds_are_split_between_the_root_its_descendants_and_the_others():
+    spin = "t = time.process_time()\nwhile time.process_time() - t < {s}: pass\n"
+    server = subprocess.Popen(python("time.sleep(1.0)\n" + spin.format(s=0.6) + "time.sleep(30)"))
+    grandchild = python(spin.format(s=0.4) + "time.sleep(0.3)")
+    try:
+        run = run_watched(
+            python(f"subprocess.run({grandchild!r})\n" + spin.format(s=0.2) + "time.sleep(2.5)"),
+            every=0.05,
+            also=[server.pid],
+        )
+    finally:
+        server.kill()
+        server.wait()
+    split = run.tree["cpu_split_s"]
+    assert 0.2 <= split["root"] < 0.4  # its own spin and its start
+    assert 0.4 <= split["descendants"] < 0.6
+    assert 0.5 <= split["also"] < 0.8
+    assert run.tree["cpu_s"] == pytest.approx(sum(split.values()), abs=0.15)

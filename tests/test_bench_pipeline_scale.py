@@ -10,7 +10,13 @@ import pytest
 pytest.importorskip("psutil")  # in the bench dependency group
 
 from bench.common import git  # noqa: E402 - after the skip
-from bench.pipeline_scale import _newest, keep_failed_logs, peak_after, targets  # noqa: E402
+from bench.pipeline_scale import (  # noqa: E402
+    _cpu_split,
+    _newest,
+    keep_failed_logs,
+    peak_after,
+    targets,
+)
 
 
 def test_a_failed_runs_log_is_kept_beside_the_output_and_a_passed_ones_is_not(tmp_path: Path):
@@ -82,3 +88,18 @@ def test_the_10k_target_reads_a_warm_run_when_there_is_one():
     assert "| met |" in ten_k([report(80, True), report(120, False)])
     cold = ten_k([report(120, False)])
     assert "120 s, 1,500 MB (cold: a new Prefect home)" in cold and "**not met**" in cold
+
+
+def test_the_cpu_split_has_a_row_per_run_that_recorded_one():
+    split = {"root": 40.0, "descendants": 111.5, "also": 4.2}
+    recorded = {"label": "text-10000-w2", "exit": 0, "wall_s": 94.3, "cpu_s": 155.7}
+    recorded |= {"cpu_split_s": split, "run": {"stage_seconds": {"read_clean": 105.0}}}
+    older = {"label": "text-100000-w2", "exit": 0, "wall_s": 500.0, "cpu_s": 900.0}
+    reports = [
+        {"mix": "text", "size": 10_000, "commit": "abc1234", "runs": [recorded]},
+        {"mix": "text", "size": 100_000, "commit": "abc1234", "runs": [older]},
+    ]
+    rows = [line for line in _cpu_split(reports) if line.startswith("| 1")]
+    cells = "| 10,000 text (abc1234) | text-10000-w2 | 94.3 | 156 | 40.0 | 112 | 4.2 | 105 |"
+    assert rows == [cells]
+    assert _cpu_split(reports[1:]) == []
