@@ -103,3 +103,17 @@ def test_the_cpu_split_has_a_row_per_run_that_recorded_one():
     cells = "| 10,000 text (abc1234) | text-10000-w2 | 94.3 | 156 | 40.0 | 112 | 4.2 | 105 |"
     assert rows == [cells]
     assert _cpu_split(reports[1:]) == []
+
+
+def test_the_speed_up_reads_the_newest_code_measured_with_one_and_two_workers():
+    def report(commit: str, walls: dict[int, float]) -> dict:
+        run = {"exit": 0, "peak_rss_mb": 9, "run": {"stage_seconds": {}}}
+        runs = [run | {"workers": w, "wall_s": s} for w, s in walls.items()]
+        return {"mix": "text", "size": 100_000, "commit": commit, "runs": runs}
+
+    def speed_up(reports: list[dict]) -> str:
+        return next(row for row in targets(reports) if row.startswith("| 1 → 2"))
+
+    older, newer = report("0000000", {1: 1000.0, 2: 800.0}), report("1111111", {2: 600.0})
+    assert "1.25× (wall, at 0000000)" in speed_up([older, newer])
+    assert "| – | not measured |" in speed_up([newer])
