@@ -117,3 +117,13 @@ def test_the_speed_up_reads_the_newest_code_measured_with_one_and_two_workers():
     older, newer = report("0000000", {1: 1000.0, 2: 800.0}), report("1111111", {2: 600.0})
     assert "1.25× (wall, at 0000000)" in speed_up([older, newer])
     assert "| – | not measured |" in speed_up([newer])
+
+
+def test_the_increment_reads_the_newest_code_measured_with_one():
+    incremental = {"of_full_wall_pct": 7.2, "of_full_flow_pct": 5.8}
+    older = {"mix": "text", "size": 100_000, "commit": "0000000", "runs": []}
+    older |= {"incremental": incremental}
+    newer = {"mix": "text", "size": 100_000, "commit": "1111111", "runs": []}
+    row = next(r for r in targets([older, newer]) if r.startswith("| the +1% run"))
+    assert "5.8% of the flow run, on the 100,000-file warehouse (at 0000000)" in row
+    assert row.endswith("| **not met** at 100,000 |")
