@@ -759,11 +759,16 @@ def measure_html(pages: int, args, work: Path) -> dict:
 # --- the report ----------------------------------------------------------------------------
 
 
+def _runs(report: dict) -> list[dict]:
+    """A report's runs, its +1% run included."""
+    return [*report["runs"], *([report["incremental"]] if report.get("incremental") else [])]
+
+
 def _cpu_split(reports: list[dict]) -> list[str]:
     """Where each run's CPU seconds went, for the runs that recorded it (since 2026-12-01)."""
     rows = []
     for r in reports:
-        for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]:
+        for run in _runs(r):
             split = run.get("cpu_split_s")
             if not split or run.get("exit") != 0:
                 continue
@@ -862,12 +867,7 @@ def markdown(outputs: list[dict]) -> str:
                 f"({c['planted_exact']:,} + {c['planted_near']:,}) | {counts['quarantined']:,} "
                 f"({c['bad_items']}) | {'yes' if run.get('balanced') else 'NO'} |"
             )
-    placed = [
-        (r, run)
-        for r in text_reports
-        for run in [*r["runs"], *([r["incremental"]] if r.get("incremental") else [])]
-        if run.get("peak_after")
-    ]
+    placed = [(r, run) for r in text_reports for run in _runs(r) if run.get("peak_after")]
     if placed:
         lines += ["", "Where the peak of memory came: the last log line before it.", ""]
         lines += ["| files | run | peak MB | the flow process's own peak MB | after |"]
